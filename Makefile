@@ -1,0 +1,42 @@
+# The whole set-up on a fresh clone: `make demo` or `make test`. Only python3 is assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
+	$(BIN)/python -m tether.demo
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check src tests bench examples
+
+typecheck: $(STAMP_TEST)
+	$(BIN)/mypy --strict src
+
+pytest: $(STAMP_TEST)
+	$(BIN)/python -m pytest --cov=tether --cov-branch --cov-report=term $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench:
+	$(MAKE) $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache build dist

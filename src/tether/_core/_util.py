@@ -1,0 +1,89 @@
+"""Small helpers for the kernel: constructor control, function naming, coroutine checks."""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+T = TypeVar("T")
+
+__all__ = ["NoPublicConstructor", "coroutine_or_error", "final", "name_of"]
+
+
+class NoPublicConstructor(type):
+    """Metaclass that forbids ``Cls(...)``; the kernel builds instances with ``Cls._create()``."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            f"{cls.__module__}.{cls.__qualname__} has no public constructor; "
+            "only tether creates it"
+        )
+
+    def _create(cls: type[T], *args: object, **kwargs: object) -> T:
+        return super().__call__(*args, **kwargs)  # type: ignore[misc, no-any-return]
+
+
+def name_of(fn: object) -> str:
+    """A readable ``module.qualname`` for a callable, looking through partials."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if qualname is None:
+        return repr(fn)
+    module = getattr(fn, "__module__", None)
+    return f"{module}.{qualname}" if module else str(qualname)
+
+
+def _looks_like_foreign_awaitable(value: object) -> str | None:
+    cls = type(value)
+    module = getattr(cls, "__module__", "") or ""
+    if module.startswith(("asyncio", "twisted", "tornado", "concurrent.futures")):
+        return f"a {module}.{cls.__qualname__}"
+    return None
+
+
+def coroutine_or_error(
+    async_fn: Callable[..., Coroutine[Any, Any, T]], *args: object
+) -> Coroutine[Any, Any, T]:
+    """Call ``async_fn(*args)`` and check that it gave a coroutine; a clear TypeError if not."""
+    if isinstance(async_fn, collections.abc.Coroutine):
+        # Close it so Python does not also warn "coroutine was never awaited".
+        async_fn.close()
+        raise TypeError(
+            f"tether expected an async function, but got a coroutine object {async_fn!r}.\n"
+            "Pass the function and its arguments separately: write\n"
+            "    run(fn, arg)      not    run(fn(arg))\n"
+            "    start_soon(fn, arg)    not    start_soon(fn(arg))"
+        )
+    if not callable(async_fn):
+        raise TypeError(f"tether expected an async function, but got {async_fn!r}")
+    if inspect.isasyncgenfunction(async_fn):
+        raise TypeError(
+            f"tether expected an async function, but {name_of(async_fn)} is an async "
+            "generator function; iterate it from inside an async function instead"
+        )
+    coro = async_fn(*args)
+    if isinstance(coro, collections.abc.Coroutine):
+        return coro
+    if inspect.isgenerator(coro) and coro.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
+        return coro  # type: ignore[return-value]  # a @types.coroutine generator
+    foreign = _looks_like_foreign_awaitable(coro)
+    if foreign is not None:
+        raise TypeError(
+            f"{name_of(async_fn)} returned {foreign}: tether cannot run objects from "
+            "another event loop"
+        )
+    if isinstance(coro, collections.abc.Awaitable):
+        raise TypeError(
+            f"{name_of(async_fn)} returned an awaitable {coro!r} but not a coroutine; "
+            "wrap it in an async function that awaits it"
+        )
+    raise TypeError(
+        f"tether expected an async function, but {name_of(async_fn)} is a plain function "
+        f"that returned {type(coro).__name__}; define it with 'async def'"
+    )
