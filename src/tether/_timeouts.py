@@ -11,7 +11,6 @@ from ._core import (
     CancelScope,
     RaiseCancelT,
     checkpoint,
-    current_time,
     enable_ki_protection,
     wait_task_rescheduled,
 )

@@ -36,7 +36,9 @@ class EntryQueue:
     def size(self) -> int:
         return len(self.queue) + len(self.idempotent)
 
-    def run_sync_soon(self, fn: Callable[..., object], args: tuple[Any, ...], idempotent: bool) -> None:
+    def run_sync_soon(
+        self, fn: Callable[..., object], args: tuple[Any, ...], idempotent: bool
+    ) -> None:
         with self.lock:
             if self.done:
                 raise RunFinishedError("the tether run this token belongs to has finished")
@@ -58,15 +60,17 @@ class EntryQueue:
         try:
             fn(*args)
         except BaseException as exc:
+            error = exc
+
             # A callback that raises is a bug in whoever queued it: crash the run loudly.
             async def reraise() -> None:
-                raise exc
+                raise error
 
             runner = current_runner()
             try:
                 runner.spawn_system(reraise, (), name=f"<run_sync_soon callback {fn!r} raised>")
             except RuntimeError:  # the system nursery is already closed
-                runner.internal_errors.append(exc)
+                runner.internal_errors.append(error)
 
     def _run_batch(self) -> None:
         # Only what is queued now: a callback that queues another must not starve the loop.

@@ -36,7 +36,9 @@ class Instruments:
 
     def add(self, instrument: Instrument) -> None:
         if not isinstance(instrument, Instrument):
-            raise TypeError(f"instruments must be tether.abc.Instrument instances, not {instrument!r}")
+            raise TypeError(
+                f"instruments must be tether.abc.Instrument instances, not {instrument!r}"
+            )
         if instrument in self.all:
             return
         self.all.append(instrument)

@@ -65,7 +65,7 @@ class RunVar(Generic[T]):
         runner = current_runner()
         previous = runner.run_vars.get(self, _NO_DEFAULT)
         runner.run_vars[self] = value
-        return RunVarToken._create(self, previous)
+        return cast("RunVarToken[T]", RunVarToken._create(self, previous))
 
     def reset(self, token: RunVarToken[T]) -> None:
         """Restore the value from before the :meth:`set` that returned ``token``."""

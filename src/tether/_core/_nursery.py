@@ -293,7 +293,8 @@ class NurseryManager:
         tb: TracebackType | None,
     ) -> bool:
         nursery, scope = self._nursery, self._scope
-        assert nursery is not None and scope is not None
+        assert nursery is not None
+        assert scope is not None
         new_exc = await nursery._nested_child_finished(exc)
         if new_exc is None:
             scope.__exit__(None, None, None)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 import outcome
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
 from ._cancel import CancelScope, DeadlineQueue
 from ._clock import SystemClock
@@ -38,7 +38,7 @@ from ._traps import (
     describe_bad_yield,
     wait_task_rescheduled,
 )
-from ._util import coroutine_or_error, name_of
+from ._util import coroutine_object_error, coroutine_or_error, name_of
 
 if TYPE_CHECKING:
     import types
@@ -114,7 +114,9 @@ class Runner:
             task._send_fn = task._coro_throw
             task._send_arg = next_send.error
         else:
-            raise TypeError(f"next_send must be an outcome.Value or outcome.Error, not {next_send!r}")
+            raise TypeError(
+                f"next_send must be an outcome.Value or outcome.Error, not {next_send!r}"
+            )
         self.runq.append(task)
         if self.instruments.by_hook["task_scheduled"]:
             self.instruments.call("task_scheduled", task)
@@ -138,7 +140,7 @@ class Runner:
             raise RuntimeError("Nursery is closed to new arrivals")
         if context is None:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
-        coro = context.run(coroutine_or_error, async_fn, *args)  # type: ignore[arg-type]
+        coro = context.run(coroutine_or_error, async_fn, *args)
         if name is None:
             name = async_fn
         if not isinstance(name, str):
@@ -199,9 +201,8 @@ class Runner:
             result = outcome.Value(None)
             if self.system_nursery is not None:
                 self.system_nursery.cancel_scope.cancel()
-        elif task is self.init_task:
-            if type(result) is outcome.Error:
-                self.internal_errors.append(result.error)
+        elif task is self.init_task and type(result) is outcome.Error:
+            self.internal_errors.append(result.error)
         if nursery is not None:
             nursery._child_finished(task, result)
         if self.instruments.by_hook["task_exited"]:
@@ -449,7 +450,7 @@ def _reject_non_async(async_fn: object) -> None:
     import inspect
 
     if isinstance(async_fn, collections.abc.Coroutine):
-        coroutine_or_error(async_fn)  # raises the explanatory TypeError
+        raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"tether.run expected an async function, got {async_fn!r}")
     if inspect.isgeneratorfunction(async_fn):
@@ -576,7 +577,9 @@ async def checkpoint_if_cancelled() -> None:
     task = runner.current_task
     assert task is not None
     task._cancel_points += 1
-    if task._cancel_status._effectively_cancelled or (runner.ki_pending and task is runner.main_task):
+    if task._cancel_status._effectively_cancelled or (
+        runner.ki_pending and task is runner.main_task
+    ):
         await checkpoint()
         raise AssertionError("unreachable: a cancelled checkpoint returned")  # pragma: no cover
 

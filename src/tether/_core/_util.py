@@ -8,7 +8,7 @@ import inspect
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, final
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Coroutine
 
 T = TypeVar("T")
 
@@ -47,19 +47,22 @@ def _looks_like_foreign_awaitable(value: object) -> str | None:
     return None
 
 
-def coroutine_or_error(
-    async_fn: Callable[..., Coroutine[Any, Any, T]], *args: object
-) -> Coroutine[Any, Any, T]:
+def coroutine_object_error(coro: Coroutine[Any, Any, Any]) -> TypeError:
+    """The error for passing ``fn(arg)`` where ``fn, arg`` was meant; closes ``coro``."""
+    # Close it so Python does not also warn "coroutine was never awaited".
+    coro.close()
+    return TypeError(
+        f"tether expected an async function, but got a coroutine object {coro!r}.\n"
+        "Pass the function and its arguments separately: write\n"
+        "    run(fn, arg)      not    run(fn(arg))\n"
+        "    start_soon(fn, arg)    not    start_soon(fn(arg))"
+    )
+
+
+def coroutine_or_error(async_fn: object, *args: object) -> Coroutine[Any, Any, Any]:
     """Call ``async_fn(*args)`` and check that it gave a coroutine; a clear TypeError if not."""
     if isinstance(async_fn, collections.abc.Coroutine):
-        # Close it so Python does not also warn "coroutine was never awaited".
-        async_fn.close()
-        raise TypeError(
-            f"tether expected an async function, but got a coroutine object {async_fn!r}.\n"
-            "Pass the function and its arguments separately: write\n"
-            "    run(fn, arg)      not    run(fn(arg))\n"
-            "    start_soon(fn, arg)    not    start_soon(fn(arg))"
-        )
+        raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"tether expected an async function, but got {async_fn!r}")
     if inspect.isasyncgenfunction(async_fn):
@@ -67,11 +70,11 @@ def coroutine_or_error(
             f"tether expected an async function, but {name_of(async_fn)} is an async "
             "generator function; iterate it from inside an async function instead"
         )
-    coro = async_fn(*args)
+    coro: object = async_fn(*args)
     if isinstance(coro, collections.abc.Coroutine):
         return coro
     if inspect.isgenerator(coro) and coro.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
-        return coro  # type: ignore[return-value]  # a @types.coroutine generator
+        return coro  # type: ignore[return-value]  # a @types.coroutine generator: fine
     foreign = _looks_like_foreign_awaitable(coro)
     if foreign is not None:
         raise TypeError(

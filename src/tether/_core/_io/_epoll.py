@@ -47,7 +47,11 @@ class EpollBackend(IOBackend):
     def _wait(self, timeout: float) -> list[tuple[int, int]]:
         events = self._epoll.poll(timeout)
         return [
-            (fd, (READABLE if flags & _READ_FLAGS else 0) | (WRITABLE if flags & _WRITE_FLAGS else 0))
+            (
+                fd,
+                (READABLE if flags & _READ_FLAGS else 0)
+                | (WRITABLE if flags & _WRITE_FLAGS else 0),
+            )
             for fd, flags in events
         ]
 
