@@ -28,6 +28,31 @@ _NOT_ENTERED, _ACTIVE, _EXITED = 0, 1, 2
 _INF = math.inf
 
 
+# Marks the groups that non-strict nurseries raise, so that once Cancelled is split out of
+# one, a single remaining error is raised bare again. (split() keeps notes, not attributes.)
+NONSTRICT_NOTE = (
+    "This is a multi-error collapsed by strict_exception_groups=False; with a single error the "
+    "nursery would have raised it bare."
+)
+
+
+def collapse_nonstrict_group(group: BaseException) -> BaseException:
+    """Unwrap a non-strict nursery's group (at any depth) that is down to one exception."""
+    if not isinstance(group, BaseExceptionGroup):
+        return group
+    inner = [collapse_nonstrict_group(exc) for exc in group.exceptions]
+    if len(inner) == 1 and NONSTRICT_NOTE in getattr(group, "__notes__", ()):
+        return inner[0]
+    if all(new is old for new, old in zip(inner, group.exceptions, strict=True)):
+        return group
+    derived = group.derive(inner)
+    derived.__traceback__ = group.__traceback__
+    derived.__cause__, derived.__context__ = group.__cause__, group.__context__
+    if hasattr(group, "__notes__"):
+        derived.__notes__ = list(group.__notes__)
+    return derived
+
+
 def _check_deadline(value: float, what: str) -> float:
     value = float(value)
     if math.isnan(value):
@@ -190,6 +215,7 @@ class CancelScope:
             self.cancelled_caught = True
             if rest is None:
                 return True
+            rest = collapse_nonstrict_group(rest)
             # Raise what is left, without chaining it to the group it was split from.
             context = rest.__context__
             try:

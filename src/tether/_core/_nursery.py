@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 import outcome
 
-from ._cancel import CancelScope
+from ._cancel import NONSTRICT_NOTE, CancelScope
 from ._exceptions import Cancelled
 from ._global import GLOBAL_RUN_CONTEXT, current_runner
 from ._ki import enable_ki_protection
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 StatusT = TypeVar("StatusT")
 StatusT_contra = TypeVar("StatusT_contra", contravariant=True)
 
-_NONSTRICT_NOTE = (
-    "This is a multi-error collapsed by strict_exception_groups=False; with a single error the "
-    "nursery would have raised it bare."
-)
 
 
 class TaskStatus(Protocol[StatusT_contra]):
@@ -210,7 +206,7 @@ class Nursery(metaclass=NoPublicConstructor):
             return excs[0]
         group = BaseExceptionGroup("Exceptions from tether nursery", excs)
         if not self._strict:
-            group.add_note(_NONSTRICT_NOTE)
+            group.add_note(NONSTRICT_NOTE)
         return group
 
     def start_soon(
