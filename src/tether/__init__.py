@@ -3,6 +3,12 @@
 Start with :func:`run` and :func:`open_nursery`; see the docs/ folder for the tutorial.
 """
 
+from ._channel import (
+    MemoryChannelStatistics,
+    MemoryReceiveChannel,
+    MemorySendChannel,
+    open_memory_channel,
+)
 from ._core import (
     TASK_STATUS_IGNORED,
     BrokenResourceError,
@@ -23,6 +29,19 @@ from ._core import (
     open_nursery,
     run,
 )
+from ._sync import (
+    CapacityLimiter,
+    CapacityLimiterStatistics,
+    Condition,
+    ConditionStatistics,
+    Event,
+    EventStatistics,
+    Lock,
+    LockStatistics,
+    Semaphore,
+    SemaphoreStatistics,
+    StrictFIFOLock,
+)
 from ._timeouts import (
     TooSlowError,
     fail_after,
@@ -42,10 +61,24 @@ __all__ = [
     "BusyResourceError",
     "CancelScope",
     "Cancelled",
+    "CapacityLimiter",
+    "CapacityLimiterStatistics",
     "ClosedResourceError",
+    "Condition",
+    "ConditionStatistics",
     "EndOfChannel",
+    "Event",
+    "EventStatistics",
+    "Lock",
+    "LockStatistics",
+    "MemoryChannelStatistics",
+    "MemoryReceiveChannel",
+    "MemorySendChannel",
     "Nursery",
     "RunFinishedError",
+    "Semaphore",
+    "SemaphoreStatistics",
+    "StrictFIFOLock",
     "TaskStatus",
     "TetherInternalError",
     "TooSlowError",
@@ -58,6 +91,7 @@ __all__ = [
     "fail_at",
     "move_on_after",
     "move_on_at",
+    "open_memory_channel",
     "open_nursery",
     "run",
     "sleep",

@@ -215,13 +215,13 @@ class CancelScope:
             self.cancelled_caught = True
             if rest is None:
                 return True
-            rest = collapse_nonstrict_group(rest)
+            remaining = collapse_nonstrict_group(rest)
             # Raise what is left, without chaining it to the group it was split from.
-            context = rest.__context__
+            context = remaining.__context__
             try:
-                raise rest
+                raise remaining
             finally:
-                rest.__context__ = context
+                remaining.__context__ = context
         return False
 
     # -- cancelling ------------------------------------------------------------------------
