@@ -82,11 +82,14 @@ def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Non
 class _Resolver:
     """Sets up the async fixtures of one test, inside its run, and tears them down."""
 
-    def __init__(self) -> None:
+    def __init__(self, nursery: _core.Nursery) -> None:
+        self._nursery = nursery
         self._values: dict[int, Any] = {}
         self._teardowns: list[tuple[str, AsyncGenerator[Any, None]]] = []
 
     async def resolve(self, value: Any) -> Any:
+        if isinstance(value, _NurseryFixture):
+            return self._nursery
         if not isinstance(value, _AsyncFixture):
             return value
         if id(value) in self._values:
@@ -113,22 +116,24 @@ class _Resolver:
 
 
 async def _run_test(
-    testfunction: Callable[..., Coroutine[Any, Any, Any]], funcargs: dict[str, Any]
+    testfunction: Callable[..., Coroutine[Any, Any, Any]],
+    fixture_values: dict[str, Any],
+    argnames: tuple[str, ...],
 ) -> None:
-    resolver = _Resolver()
-    try:
-        async with _core.open_nursery() as nursery:
-            kwargs: dict[str, Any] = {}
-            for name, value in funcargs.items():
-                if isinstance(value, _NurseryFixture):
-                    kwargs[name] = nursery
-                else:
-                    kwargs[name] = await resolver.resolve(value)
-            await testfunction(**kwargs)
-            # The test is over: whatever still runs in the `nursery` fixture is cancelled.
-            nursery.cancel_scope.cancel()
-    finally:
-        await resolver.teardown()
+    async with _core.open_nursery() as nursery:
+        resolver = _Resolver(nursery)
+        try:
+            # Every fixture in the closure (autouse ones included), in pytest's order.
+            resolved = {name: await resolver.resolve(v) for name, v in fixture_values.items()}
+            await testfunction(**{name: resolved[name] for name in argnames})
+        finally:
+            # Fixtures are torn down while the `nursery` fixture's tasks still run (a
+            # fixture may have started them); then those tasks are cancelled. Teardown runs
+            # in this task, so scopes a fixture holds open across its yield exit in order.
+            try:
+                await resolver.teardown()
+            finally:
+                nursery.cancel_scope.cancel()
 
 
 class _NurseryFixture:
@@ -140,12 +145,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     testfunction = pyfuncitem.obj
     if not inspect.iscoroutinefunction(testfunction) or not _is_tether_test(pyfuncitem):
         return None
-    argnames = pyfuncitem._fixtureinfo.argnames
-    funcargs = {name: pyfuncitem.funcargs[name] for name in argnames}
-    clocks = [v for v in funcargs.values() if isinstance(v, MockClock)]
+    argnames = tuple(pyfuncitem._fixtureinfo.argnames)
+    fixture_values = dict(pyfuncitem.funcargs)
+    clocks = [v for v in fixture_values.values() if isinstance(v, MockClock)]
     if len(clocks) > 1:
         raise ValueError("a test may use only one of the autojump_clock / mock_clock fixtures")
-    _core.run(_run_test, testfunction, funcargs, clock=clocks[0] if clocks else None)
+    _core.run(
+        _run_test, testfunction, fixture_values, argnames, clock=clocks[0] if clocks else None
+    )
     return True
 
 

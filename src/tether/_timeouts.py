@@ -52,11 +52,10 @@ async def sleep_until(deadline: float) -> None:
 async def sleep(seconds: float) -> None:
     """Pause the current task for ``seconds`` (>= 0). ``sleep(0)`` is a bare checkpoint:
     it lets other tasks run and raises ``Cancelled`` if cancelled."""
-    seconds = _check_seconds(seconds)
     if seconds == 0:
         await checkpoint()
         return
-    with CancelScope(relative_deadline=seconds):
+    with CancelScope(relative_deadline=_check_seconds(seconds)):
         await sleep_forever()
 
 

@@ -97,12 +97,14 @@ class CancelScope:
         relative_deadline: float = _INF,
         shield: bool = False,
     ) -> None:
-        deadline = _check_deadline(deadline, "deadline")
-        relative_deadline = _check_deadline(relative_deadline, "relative_deadline")
-        if relative_deadline < 0:
-            raise ValueError("relative_deadline must be non-negative")
-        if relative_deadline != _INF and deadline != _INF:
-            raise ValueError("cannot give both deadline and relative_deadline")
+        if deadline != _INF:
+            deadline = _check_deadline(deadline, "deadline")
+        if relative_deadline != _INF:
+            relative_deadline = _check_deadline(relative_deadline, "relative_deadline")
+            if relative_deadline < 0:
+                raise ValueError("relative_deadline must be non-negative")
+            if deadline != _INF:
+                raise ValueError("cannot give both deadline and relative_deadline")
         self._deadline = deadline
         self._relative_deadline = relative_deadline
         self._shield = bool(shield)
@@ -157,18 +159,22 @@ class CancelScope:
         parent._tasks.discard(task)
         self._tasks.add(task)
         task._cancel_status = self
-        if self._relative_deadline != _INF:
-            self._deadline = runner.clock.current_time() + self._relative_deadline
-            self._relative_deadline = _INF
         if self._cancel_called:
             self._effectively_cancelled = True
+            return self
+        self._effectively_cancelled = not self._shield and parent._effectively_cancelled
+        if self._relative_deadline != _INF:
+            now = runner.clock.current_time()
+            self._deadline = now + self._relative_deadline
+            self._relative_deadline = _INF
+        elif self._deadline != _INF:
+            now = runner.clock.current_time()
         else:
-            self._effectively_cancelled = not self._shield and parent._effectively_cancelled
-            if self._deadline != _INF:
-                if runner.clock.current_time() >= self._deadline:
-                    self.cancel()
-                else:
-                    runner.deadlines.add(self)
+            return self
+        if now >= self._deadline:
+            self.cancel()
+        else:
+            runner.deadlines.add(self)
         return self
 
     @enable_ki_protection

@@ -122,7 +122,16 @@ class Runner:
             self.instruments.call("task_scheduled", task)
 
     def _reschedule_throw(self, task: Task, exc: BaseException) -> None:
-        self.reschedule(task, outcome.Error(exc))
+        # reschedule(task, Error(exc)) without building the outcome: cancellation's path.
+        if task._abort_func is None or task._abort_func is _checkpoint_abort:
+            raise RuntimeError(f"cannot reschedule {task!r}: it is not blocked")
+        task._abort_func = None
+        task.custom_sleep_data = None
+        task._send_fn = task._coro_throw
+        task._send_arg = exc
+        self.runq.append(task)
+        if self.instruments.by_hook["task_scheduled"]:
+            self.instruments.call("task_scheduled", task)
 
     # -- spawning and exiting ------------------------------------------------------------
 
@@ -141,11 +150,9 @@ class Runner:
         if context is None:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
         coro = context.run(coroutine_or_error, async_fn, *args)
-        if name is None:
-            name = async_fn
-        if not isinstance(name, str):
-            name = name_of(name)
-        task = Task._create(coro, name, context, nursery, self, system_task)
+        task = Task._create(
+            coro, async_fn if name is None else name, context, nursery, self, system_task
+        )
         self.tasks.add(task)
         if nursery is not None:
             nursery._children.add(task)
@@ -305,6 +312,7 @@ class Runner:
         after_step = instruments.by_hook["after_task_step"]
         before_io = instruments.by_hook["before_io_wait"]
         after_io = instruments.by_hook["after_io_wait"]
+        scheduled = instruments.by_hook["task_scheduled"]
         spare: list[Task] = []
         tasks = self.tasks
         while tasks:
@@ -360,9 +368,13 @@ class Runner:
                             task._send_fn = task._coro_send
                             task._abort_func = _checkpoint_abort
                         self.runq.append(task)
+                        if scheduled:
+                            instruments.call("task_scheduled", task)
                     elif msg is SCHEDULE_POINT:
                         task._send_fn = task._coro_send
                         self.runq.append(task)
+                        if scheduled:
+                            instruments.call("task_scheduled", task)
                     elif callable(msg):
                         task._cancel_points += 1
                         task._abort_func = msg

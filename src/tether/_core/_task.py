@@ -6,9 +6,9 @@ import types
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import _raise_cancelled
+from ._exceptions import Cancelled, _raise_cancelled
 from ._traps import Abort, AbortFunc, RaiseCancelT
-from ._util import NoPublicConstructor, final
+from ._util import NoPublicConstructor, final, name_of
 
 if TYPE_CHECKING:
     import contextvars
@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from ._cancel import CancelScope
     from ._nursery import Nursery
     from ._run import Runner
+
+
+def _exception_from(raise_cancel: RaiseCancelT) -> BaseException:
+    if raise_cancel is _raise_cancelled:
+        return Cancelled._create()  # the common case, without a raise and a catch
+    try:
+        raise_cancel()
+    except BaseException as exc:
+        return exc
+    raise AssertionError("raise_cancel() returned")  # pragma: no cover
 
 
 def _checkpoint_abort(raise_cancel: RaiseCancelT) -> Abort:
@@ -38,6 +48,7 @@ class Task(metaclass=NoPublicConstructor):
         "_coro_send",
         "_coro_throw",
         "_eventual_parent_nursery",
+        "_name",
         "_parent_nursery",
         "_runner",
         "_schedule_points",
@@ -47,20 +58,21 @@ class Task(metaclass=NoPublicConstructor):
         "context",
         "coro",
         "custom_sleep_data",
-        "name",
     )
 
     def __init__(
         self,
         coro: Coroutine[Any, Any, Any],
-        name: str,
+        name: object,
         context: contextvars.Context,
         parent_nursery: Nursery | None,
         runner: Runner,
         system_task: bool,
     ) -> None:
         self.coro = coro
-        self.name = name
+        # A str, or the function the task runs: naming it costs a few string operations
+        # per spawn, so that waits until someone asks.
+        self._name = name
         self.context = context
         self._parent_nursery = parent_nursery
         self._eventual_parent_nursery: Nursery | None = None
@@ -80,6 +92,19 @@ class Task(metaclass=NoPublicConstructor):
 
     def __repr__(self) -> str:
         return f"<Task {self.name!r} at {id(self):#x}>"
+
+    @property
+    def name(self) -> str:
+        """The task's name: given to ``start_soon(..., name=)``, else ``module.qualname`` of
+        the function it runs."""
+        name = self._name
+        if not isinstance(name, str):
+            name = self._name = name_of(name)
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
 
     @property
     def parent_nursery(self) -> Nursery | None:
@@ -123,20 +148,14 @@ class Task(metaclass=NoPublicConstructor):
         if abort_func is _checkpoint_abort:
             # Already in the run queue after a checkpoint: just change what it resumes with.
             self._abort_func = None
-            try:
-                raise_cancel()
-            except BaseException as exc:
-                self._send_fn = self._coro_throw
-                self._send_arg = exc
+            self._send_fn = self._coro_throw
+            self._send_arg = _exception_from(raise_cancel)
             return
         success = abort_func(raise_cancel)
         if type(success) is not Abort:
             raise TypeError(f"abort function must return tether.lowlevel.Abort, not {success!r}")
         if success is Abort.SUCCEEDED:
-            try:
-                raise_cancel()
-            except BaseException as exc:
-                self._runner._reschedule_throw(self, exc)
+            self._runner._reschedule_throw(self, _exception_from(raise_cancel))
 
     def _attempt_delivery_of_any_pending_cancel(self) -> None:
         if self._abort_func is None or not self._cancel_status._effectively_cancelled:

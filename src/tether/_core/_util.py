@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc
 import functools
 import inspect
+import types
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, final
 
 if TYPE_CHECKING:
@@ -61,6 +62,12 @@ def coroutine_object_error(coro: Coroutine[Any, Any, Any]) -> TypeError:
 
 def coroutine_or_error(async_fn: object, *args: object) -> Coroutine[Any, Any, Any]:
     """Call ``async_fn(*args)`` and check that it gave a coroutine; a clear TypeError if not."""
+    # Fast path for the overwhelmingly common case: a plain async function.
+    if type(async_fn) is types.FunctionType:
+        coro: object = async_fn(*args)
+        if type(coro) is types.CoroutineType:
+            return coro
+        return _check_call_result(async_fn, coro)
     if isinstance(async_fn, collections.abc.Coroutine):
         raise coroutine_object_error(async_fn)
     if not callable(async_fn):
@@ -70,9 +77,17 @@ def coroutine_or_error(async_fn: object, *args: object) -> Coroutine[Any, Any, A
             f"tether expected an async function, but {name_of(async_fn)} is an async "
             "generator function; iterate it from inside an async function instead"
         )
-    coro: object = async_fn(*args)
+    return _check_call_result(async_fn, async_fn(*args))
+
+
+def _check_call_result(async_fn: object, coro: object) -> Coroutine[Any, Any, Any]:
     if isinstance(coro, collections.abc.Coroutine):
         return coro
+    if inspect.isasyncgen(coro):
+        raise TypeError(
+            f"tether expected an async function, but {name_of(async_fn)} is an async "
+            "generator function; iterate it from inside an async function instead"
+        )
     if inspect.isgenerator(coro) and coro.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
         return coro  # type: ignore[return-value]  # a @types.coroutine generator: fine
     foreign = _looks_like_foreign_awaitable(coro)

@@ -1,0 +1,35 @@
+"""Which workloads exist, for which frameworks, and how to get each one's function."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+Workload = Callable[[], tuple[int, float]]
+
+# workload -> (module, unit, description). Modules export FRAMEWORKS: name -> () -> workloads.
+WORKLOADS: dict[str, tuple[str, str, str]] = {
+    "spawn": ("bench._kernel", "tasks/s", "start and join 50,000 tasks doing one sleep(0)"),
+    "switch": ("bench._kernel", "switches/s", "500,000 sleep(0) in one task"),
+    "switch100": ("bench._kernel", "switches/s", "500,000 sleep(0) over 100 tasks"),
+    "timeouts": ("bench._kernel", "scopes/s", "100,000 move_on_after around sleep(0)"),
+    "timeouts_fire": ("bench._kernel", "scopes/s", "10,000 timeouts that fire"),
+}
+
+
+def frameworks_for(workload_name: str) -> list[str]:
+    module = importlib.import_module(WORKLOADS[workload_name][0])
+    found = []
+    for name, factory in module.FRAMEWORKS.items():
+        try:
+            if workload_name in factory():
+                found.append(name)
+        except ImportError:
+            continue
+    return found
+
+
+def workload(framework: str, workload_name: str) -> Workload:
+    module = importlib.import_module(WORKLOADS[workload_name][0])
+    workloads: dict[str, Workload] = module.FRAMEWORKS[framework]()
+    return workloads[workload_name]
