@@ -30,6 +30,7 @@ from ._core import (
     wait_task_rescheduled,
     wait_writable,
 )
+from ._thread_cache import start_thread_soon
 
 __all__ = [
     "Abort",
@@ -57,6 +58,7 @@ __all__ = [
     "remove_instrument",
     "reschedule",
     "spawn_system_task",
+    "start_thread_soon",
     "wait_readable",
     "wait_task_rescheduled",
     "wait_writable",
