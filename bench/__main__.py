@@ -16,7 +16,17 @@ import time
 
 from .registry import WORKLOADS, frameworks_for
 
-DEFAULT_FRAMEWORKS = ["tether", "trio", "asyncio", "uvloop", "curio", "anyio"]
+DEFAULT_FRAMEWORKS = [
+    "tether",
+    "trio",
+    "asyncio",
+    "asyncio-protocol",
+    "uvloop",
+    "uvloop-protocol",
+    "curio",
+    "anyio",
+    "python-epoll",
+]
 
 
 def measure(framework: str, workload: str) -> float:

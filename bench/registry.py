@@ -14,6 +14,20 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
     "switch100": ("bench._kernel", "switches/s", "500,000 sleep(0) over 100 tasks"),
     "timeouts": ("bench._kernel", "scopes/s", "100,000 move_on_after around sleep(0)"),
     "timeouts_fire": ("bench._kernel", "scopes/s", "10,000 timeouts that fire"),
+    "channel_pingpong": (
+        "bench.channels",
+        "round trips/s",
+        "200,000 round trips between two tasks over two unbuffered channels",
+    ),
+    "channel_pipeline": (
+        "bench.channels",
+        "items/s",
+        "1,000,000 items from a producer to a consumer through a 100-item buffer",
+    ),
+    "echo64_c1": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 1 client"),
+    "echo64_c10": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 10 clients"),
+    "echo64_c100": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 100 clients"),
+    "echo64k_c10": ("bench._echo", "bytes/s", "TCP echo, 64 KiB messages, 10 clients"),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import socket
+import weakref
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 READABLE = 1
 WRITABLE = 2
+# "We don't know what the OS watches for this fd": neither 0 nor a real mask, so the next
+# update always issues a system call (and the backends fall back between add and modify).
+_UNKNOWN = 4
 
 
 class _HasFileno(Protocol):
@@ -60,12 +64,23 @@ class IOStatistics:
 
 
 class _FdWaiters:
-    __slots__ = ("read_task", "registered", "write_task")
+    """Who waits on one fd, and what the OS was told to watch.
 
-    def __init__(self) -> None:
+    ``owner`` is a weak reference to the object (socket, file) whose ``fileno()`` this is,
+    when the caller passed an object rather than an int. Such registrations are sticky:
+    kept after a wake-up, because the same object usually waits again right away, and
+    trimmed only when an event arrives that nobody waits for. The owner's identity makes
+    that safe: if the fd number now belongs to a different object, the remembered
+    registration is not trusted.
+    """
+
+    __slots__ = ("owner", "read_task", "registered", "write_task")
+
+    def __init__(self, owner: weakref.ref[object] | None) -> None:
         self.read_task: Task | None = None
         self.write_task: Task | None = None
         self.registered = 0
+        self.owner = owner
 
 
 class IOBackend(abc.ABC):
@@ -118,15 +133,23 @@ class IOBackend(abc.ABC):
             waiters = fds.get(fd)
             if waiters is None:
                 continue
-            if flags & READABLE and waiters.read_task is not None:
-                task, waiters.read_task = waiters.read_task, None
-                self._waiting -= 1
-                reschedule(task)
-            if flags & WRITABLE and waiters.write_task is not None:
-                task, waiters.write_task = waiters.write_task, None
-                self._waiting -= 1
-                reschedule(task)
-            self._sync(fd, waiters)
+            unwanted = False
+            if flags & READABLE:
+                if waiters.read_task is not None:
+                    task, waiters.read_task = waiters.read_task, None
+                    self._waiting -= 1
+                    reschedule(task)
+                else:
+                    unwanted = True
+            if flags & WRITABLE:
+                if waiters.write_task is not None:
+                    task, waiters.write_task = waiters.write_task, None
+                    self._waiting -= 1
+                    reschedule(task)
+                else:
+                    unwanted = True
+            if unwanted or waiters.owner is None:
+                self._sync(fd, waiters)
 
     def wakeup_threadsafe(self) -> None:
         """Make a blocked or future :meth:`poll` return promptly. Thread- and signal-safe."""
@@ -155,6 +178,7 @@ class IOBackend(abc.ABC):
     # -- the tasks' side -------------------------------------------------------------------
 
     def _sync(self, fd: int, waiters: _FdWaiters) -> None:
+        """Make the OS registration exactly what the current waiters need."""
         wanted = (READABLE if waiters.read_task is not None else 0) | (
             WRITABLE if waiters.write_task is not None else 0
         )
@@ -164,11 +188,30 @@ class IOBackend(abc.ABC):
         if not wanted:
             del self._fds[fd]
 
-    async def _wait_for(self, obj: FileDescriptorLike, direction: int) -> None:
+    def _waiters_for(self, obj: FileDescriptorLike) -> tuple[int, _FdWaiters]:
         fd = as_fd(obj)
+        owner = None if isinstance(obj, int) else obj
         waiters = self._fds.get(fd)
         if waiters is None:
-            waiters = self._fds[fd] = _FdWaiters()
+            waiters = _FdWaiters(None if owner is None else weakref.ref(owner))
+            self._fds[fd] = waiters
+            return fd, waiters
+        remembered = waiters.owner
+        if (
+            remembered is not None
+            and (owner is None or remembered() is not owner)
+            and waiters.read_task is None
+            and waiters.write_task is None
+        ):
+            # A sticky registration left by another object (closed without
+            # notify_closing, its fd number reused) or reached now through a raw fd:
+            # the OS may no longer watch what we remember.
+            waiters.registered = _UNKNOWN
+            waiters.owner = None if owner is None else weakref.ref(owner)
+        return fd, waiters
+
+    async def _wait_for(self, obj: FileDescriptorLike, direction: int) -> None:
+        fd, waiters = self._waiters_for(obj)
         task = current_runner().current_task
         if direction == READABLE:
             if waiters.read_task is not None:
@@ -180,7 +223,8 @@ class IOBackend(abc.ABC):
             waiters.write_task = task
         self._waiting += 1
         try:
-            self._sync(fd, waiters)
+            if not waiters.registered & direction:
+                self._sync(fd, waiters)
         except BaseException:
             self._forget(fd, waiters, direction)
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import selectors
 
-from ._base import READABLE, WRITABLE, IOBackend
+from ._base import _UNKNOWN, READABLE, WRITABLE, IOBackend
 
 _TO_SELECTOR = (0, selectors.EVENT_READ, selectors.EVENT_WRITE,
                 selectors.EVENT_READ | selectors.EVENT_WRITE)
@@ -27,6 +27,13 @@ class SelectorsBackend(IOBackend):
                 pass
             return
         events = _TO_SELECTOR[new]
+        if old == _UNKNOWN:
+            # The selector's own bookkeeping may describe a closed fd: start afresh.
+            try:
+                sel.unregister(fd)
+            except (KeyError, ValueError, OSError):
+                pass
+            old = 0
         if old == 0:
             try:
                 sel.register(fd, events)
