@@ -36,6 +36,8 @@ from ._core import (
     open_nursery,
     run,
 )
+from ._file_io import AsyncIOWrapper, Path, open_file, wrap_file
+from ._signals import SignalReceiver, open_signal_receiver
 from ._streams import (
     BufferedReceiveStream,
     DelimiterTooFarError,
@@ -51,6 +53,7 @@ from ._streams import (
     serve_tcp,
     serve_unix,
 )
+from ._subprocess import Process, open_process, run_process
 from ._sync import (
     CapacityLimiter,
     CapacityLimiterStatistics,
@@ -79,6 +82,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "TASK_STATUS_IGNORED",
+    "AsyncIOWrapper",
     "BridgeChannelStatistics",
     "BridgeReceiveChannel",
     "BridgeSendChannel",
@@ -103,9 +107,12 @@ __all__ = [
     "MemoryReceiveChannel",
     "MemorySendChannel",
     "Nursery",
+    "Path",
+    "Process",
     "RunFinishedError",
     "Semaphore",
     "SemaphoreStatistics",
+    "SignalReceiver",
     "SocketListener",
     "SocketStream",
     "StrictFIFOLock",
@@ -126,13 +133,17 @@ __all__ = [
     "move_on_after",
     "move_on_at",
     "open_bridge_channel",
+    "open_file",
     "open_memory_channel",
     "open_nursery",
+    "open_process",
+    "open_signal_receiver",
     "open_tcp_listeners",
     "open_tcp_stream",
     "open_unix_listener",
     "open_unix_socket",
     "run",
+    "run_process",
     "serve_listeners",
     "serve_tcp",
     "serve_unix",
@@ -141,4 +152,5 @@ __all__ = [
     "sleep_until",
     "socket",
     "to_thread",
+    "wrap_file",
 ]

@@ -30,10 +30,13 @@ from ._core import (
     wait_task_rescheduled,
     wait_writable,
 )
+from ._fd_stream import FdStream
+from ._subprocess import open_process
 from ._thread_cache import start_thread_soon
 
 __all__ = [
     "Abort",
+    "FdStream",
     "ParkingLot",
     "ParkingLotStatistics",
     "RaiseCancelT",
@@ -55,6 +58,7 @@ __all__ = [
     "disable_ki_protection",
     "enable_ki_protection",
     "notify_closing",
+    "open_process",
     "remove_instrument",
     "reschedule",
     "spawn_system_task",
