@@ -346,6 +346,12 @@ async def test_sync_and_async_context_managers_close() -> None:
     assert (stats.open_send_channels, stats.open_receive_channels) == (0, 0)
     with pytest.raises(tether.ClosedResourceError):
         send.send_nowait(1)
+    send2, receive2 = tether.open_memory_channel[int](0)
+    async with send2:
+        with receive2 as entered:
+            assert entered is receive2
+    stats = send2.statistics()
+    assert (stats.open_send_channels, stats.open_receive_channels) == (0, 0)
 
 
 async def test_aclose_is_a_checkpoint_and_close_is_not() -> None:
@@ -604,3 +610,29 @@ async def test_statistics_dataclass_is_frozen() -> None:
     stats = tether.open_memory_channel[int](0)[0].statistics()
     with pytest.raises(AttributeError):
         stats.current_buffer_used = 3  # type: ignore[misc]
+
+
+async def test_demo_channels(capsys: pytest.CaptureFixture[str]) -> None:
+    from tether._demo_channels import demo_channels
+
+    await demo_channels()
+    out = capsys.readouterr().out
+    assert "squared 6 -> 36" in out
+    assert "sum of squares 91" in out
+
+
+async def test_timeouts_interrupt_send_and_receive(
+    autojump_clock: tether.testing.MockClock,
+) -> None:
+    send, receive = tether.open_memory_channel[int](0)
+    with tether.move_on_after(3) as scope:
+        await receive.receive()
+    assert scope.cancelled_caught
+    with pytest.raises(tether.TooSlowError):
+        with tether.fail_after(3):
+            await send.send(1)
+    assert tether.current_time() == pytest.approx(6)
+    stats = send.statistics()
+    assert (stats.tasks_waiting_send, stats.tasks_waiting_receive) == (0, 0)
+    with pytest.raises(tether.WouldBlock):
+        receive.receive_nowait()  # the timed-out send delivered nothing

@@ -247,13 +247,23 @@ class ChannelMachine(RuleBasedStateMachine):
             del self.waiting_senders[scope]
 
     async def _receiver_task(
-        self, channel: tether.MemoryReceiveChannel[int], scope: tether.CancelScope
+        self,
+        channel: tether.MemoryReceiveChannel[int],
+        scope: tether.CancelScope,
+        via_iteration: bool = False,
     ) -> None:
+        # via_iteration: one step of ``async for`` (``__anext__``) instead of receive().
         self.waiting_receivers.add(scope)
         try:
             with scope:
                 try:
-                    item = await channel.receive()
+                    if via_iteration:
+                        try:
+                            item = await channel.__anext__()
+                        except StopAsyncIteration:
+                            raise tether.EndOfChannel from None
+                    else:
+                        item = await channel.receive()
                 except (tether.EndOfChannel, tether.ClosedResourceError) as exc:
                     self._check_receive_error(channel, exc)
                     return
@@ -317,12 +327,12 @@ class ChannelMachine(RuleBasedStateMachine):
 
         self._do(command)
 
-    @rule(handle=HANDLE)
-    def start_receiver(self, handle: int) -> None:
+    @rule(handle=HANDLE, via_iteration=st.booleans())
+    def start_receiver(self, handle: int, via_iteration: bool) -> None:
         _, channel = self._receiver_for(handle)
 
         async def command() -> None:
-            self._spawn(self._receiver_task, channel, tether.CancelScope())
+            self._spawn(self._receiver_task, channel, tether.CancelScope(), via_iteration)
 
         self._do(command)
 
@@ -399,15 +409,22 @@ class ChannelMachine(RuleBasedStateMachine):
 
         self._do(command)
 
-    @rule(receive_handle=HANDLE, send_handle=HANDLE, inline=st.booleans())
-    def race_receiver(self, receive_handle: int, send_handle: int, inline: bool) -> None:
+    @rule(
+        receive_handle=HANDLE,
+        send_handle=HANDLE,
+        inline=st.booleans(),
+        via_iteration=st.booleans(),
+    )
+    def race_receiver(
+        self, receive_handle: int, send_handle: int, inline: bool, via_iteration: bool
+    ) -> None:
         # Park a receiver, send to it, and cancel it in the same scheduling tick.
         _, receive_channel = self._receiver_for(receive_handle)
         _, send_channel = self._sender_for(send_handle)
 
         async def command() -> None:
             scope = tether.CancelScope()
-            self._spawn(self._receiver_task, receive_channel, scope)
+            self._spawn(self._receiver_task, receive_channel, scope, via_iteration)
             await wait_all_tasks_blocked()
             if inline:
                 await self._send_inline(send_channel)

@@ -52,6 +52,16 @@ async def test_event_wait_when_already_set_is_a_checkpoint() -> None:
     assert scope.cancelled_caught
 
 
+async def test_event_wait_in_cancelled_scope_raises_at_once() -> None:
+    event = tether.Event()
+    with tether.CancelScope() as scope:
+        scope.cancel()
+        await event.wait()
+        raise AssertionError("unreachable")  # pragma: no cover
+    assert scope.cancelled_caught
+    assert event.statistics().tasks_waiting == 0
+
+
 async def test_event_waiter_cancelled_while_waiting() -> None:
     event = tether.Event()
     async with tether.open_nursery() as nursery:
@@ -688,7 +698,7 @@ async def test_condition_notify_wakes_in_fifo_order() -> None:
 # Cancellation at every await: a randomized-free sweep over where the cancel lands
 
 
-@pytest.mark.parametrize("cancel_after", range(6))
+@pytest.mark.parametrize("cancel_after", range(10))
 @lock_factories
 async def test_cancellation_anywhere_keeps_state_consistent(
     factory: Callable[[], Any], cancel_after: int
@@ -714,3 +724,32 @@ async def test_cancellation_anywhere_keeps_state_consistent(
     primitive.acquire_nowait()
     primitive.release()
     assert _waiting(primitive) == 0
+
+
+async def test_timeouts_interrupt_waits(autojump_clock: tether.testing.MockClock) -> None:
+    lock = tether.Lock()
+    limiter = tether.CapacityLimiter(1)
+    event = tether.Event()
+
+    async def hold_forever() -> None:
+        async with lock:
+            await tether.sleep_forever()
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(hold_forever)
+        await wait_all_tasks_blocked()
+        limiter.acquire_on_behalf_of_nowait("someone")
+        start = tether.current_time()
+        with tether.move_on_after(5) as scope:
+            await lock.acquire()
+        assert scope.cancelled_caught
+        with pytest.raises(tether.TooSlowError):
+            with tether.fail_after(5):
+                await limiter.acquire()
+        with tether.move_on_after(5):
+            await event.wait()
+        assert tether.current_time() - start == pytest.approx(15)
+        assert lock.statistics().tasks_waiting == 0
+        assert limiter.statistics().tasks_waiting == 0
+        nursery.cancel_scope.cancel()
+    assert not lock.locked()
