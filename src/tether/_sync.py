@@ -26,11 +26,13 @@ from ._core import (
     CancelScope,
     ParkingLot,
     WouldBlock,
+    add_parking_lot_breaker,
     cancel_shielded_checkpoint,
     checkpoint,
     checkpoint_if_cancelled,
     current_task,
     enable_ki_protection,
+    remove_parking_lot_breaker,
     reschedule,
     wait_task_rescheduled,
 )
@@ -243,6 +245,15 @@ class _LockBase(_AsyncCMMixin):
         """Whether some task holds the lock."""
         return self._owner is not None
 
+    def _set_owner(self, new_owner: Task | None) -> None:
+        # An owner that exits without releasing breaks the lock: its waiters get
+        # BrokenResourceError rather than waiting forever.
+        if self._owner is not None:
+            remove_parking_lot_breaker(self._owner, self._lot)
+        if new_owner is not None:
+            add_parking_lot_breaker(new_owner, self._lot)
+        self._owner = new_owner
+
     @enable_ki_protection
     def acquire_nowait(self) -> None:
         """Take the lock if it is free and nobody is queued for it; never yields.
@@ -254,7 +265,7 @@ class _LockBase(_AsyncCMMixin):
         task = current_task()
         owner = self._owner
         if owner is None and not self._lot:
-            self._owner = task
+            self._set_owner(task)
         elif owner is task:
             raise RuntimeError("this task already holds the lock; tether locks are not re-entrant")
         else:
@@ -273,7 +284,7 @@ class _LockBase(_AsyncCMMixin):
         task = current_task()
         owner = self._owner
         if owner is None and not self._lot:
-            self._owner = task
+            self._set_owner(task)
             await cancel_shielded_checkpoint()
         elif owner is task:
             raise RuntimeError("this task already holds the lock; tether locks are not re-entrant")
@@ -291,7 +302,7 @@ class _LockBase(_AsyncCMMixin):
         if current_task() is not self._owner:
             raise RuntimeError("can't release a Lock that this task does not hold")
         woken = self._lot.unpark(count=1)
-        self._owner = woken[0] if woken else None
+        self._set_owner(woken[0] if woken else None)
 
     def statistics(self) -> LockStatistics:
         """A :class:`LockStatistics` snapshot."""

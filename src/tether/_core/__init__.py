@@ -23,7 +23,12 @@ from ._ki import currently_ki_protected, disable_ki_protection, enable_ki_protec
 from ._local import RunVar, RunVarToken
 from ._mock_clock import MockClock
 from ._nursery import TASK_STATUS_IGNORED, Nursery, NurseryManager, TaskStatus, open_nursery
-from ._parking_lot import ParkingLot, ParkingLotStatistics
+from ._parking_lot import (
+    ParkingLot,
+    ParkingLotStatistics,
+    add_parking_lot_breaker,
+    remove_parking_lot_breaker,
+)
 from ._run import (
     RunStatistics,
     add_instrument,
@@ -77,6 +82,7 @@ __all__ = [
     "TetherToken",
     "WouldBlock",
     "add_instrument",
+    "add_parking_lot_breaker",
     "assert_checkpoints",
     "assert_no_checkpoints",
     "cancel_shielded_checkpoint",
@@ -95,6 +101,7 @@ __all__ = [
     "notify_closing",
     "open_nursery",
     "remove_instrument",
+    "remove_parking_lot_breaker",
     "reschedule",
     "run",
     "spawn_system_task",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ._exceptions import BrokenResourceError
 from ._global import current_runner
 from ._ki import enable_ki_protection
 from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
@@ -30,11 +32,13 @@ class ParkingLot:
     cancelling a parked task removes it from the lot.
     """
 
-    __slots__ = ("_parked",)
+    __slots__ = ("_parked", "broken_by")
 
     def __init__(self) -> None:
-        # A dict keeps insertion order and removes any task in O(1) on cancellation.
-        self._parked: dict[Task, None] = {}
+        # Insertion-ordered, O(1) removal of any task on cancellation, and O(1) pops from
+        # the front (a plain dict's front pops degrade as deleted slots pile up).
+        self._parked: OrderedDict[Task, None] = OrderedDict()
+        self.broken_by: list[Task] = []
 
     def __len__(self) -> int:
         return len(self._parked)
@@ -48,6 +52,11 @@ class ParkingLot:
     @enable_ki_protection
     async def park(self) -> None:
         """Park the current task until it is unparked (or cancelled)."""
+        if self.broken_by:
+            raise BrokenResourceError(
+                f"this parking lot was broken by {self.broken_by[0]!r} (it exited while "
+                "holding what the lot guards)"
+            )
         task = current_runner().current_task
         assert task is not None
         self._parked[task] = None
@@ -65,12 +74,8 @@ class ParkingLot:
         if count < 0:
             raise ValueError("count must be non-negative")
         parked = self._parked
-        tasks: list[Task] = []
-        while parked and len(tasks) < count:
-            task = next(iter(parked))
-            del parked[task]
-            tasks.append(task)
-        return tasks
+        take = len(parked) if count >= len(parked) else int(count)
+        return [parked.popitem(last=False)[0] for _ in range(take)]
 
     @enable_ki_protection
     def unpark(self, *, count: int | float = 1) -> list[Task]:
@@ -98,6 +103,51 @@ class ParkingLot:
         """Move every parked task to ``new_lot``."""
         self.repark(new_lot, count=len(self._parked))
 
+    @enable_ki_protection
+    def break_lot(self, task: Task | None = None) -> None:
+        """Break the lot: every parked task, and every later :meth:`park`, raises
+        :exc:`~tether.BrokenResourceError`. ``task`` (default: the current one) is
+        recorded in :attr:`broken_by` as the culprit."""
+        runner = current_runner()
+        if task is None:
+            task = runner.current_task
+            assert task is not None
+        if task in self.broken_by:
+            return
+        self.broken_by.append(task)
+        while self._parked:
+            waiter = self._parked.popitem(last=False)[0]
+            runner._reschedule_throw(
+                waiter,
+                BrokenResourceError(f"the parking lot was broken by {task!r}"),
+            )
+        breakers = runner.parking_lot_breakers.get(task)
+        if breakers is not None and self in breakers:
+            breakers.remove(self)
+
     def statistics(self) -> ParkingLotStatistics:
         """Report how many tasks are parked."""
         return ParkingLotStatistics(tasks_waiting=len(self._parked))
+
+
+def add_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
+    """Break ``lot`` automatically if ``task`` exits while this registration stands (for
+    lock-like primitives: waiters then get ``BrokenResourceError`` instead of hanging
+    behind an owner that is gone)."""
+    runner = current_runner()
+    if task not in runner.tasks:
+        lot.break_lot(task)
+        return
+    runner.parking_lot_breakers.setdefault(task, []).append(lot)
+
+
+def remove_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
+    """Undo :func:`add_parking_lot_breaker`; ``ValueError`` if there was no such
+    registration."""
+    runner = current_runner()
+    breakers = runner.parking_lot_breakers.get(task)
+    if breakers is None or lot not in breakers:
+        raise ValueError("that task is not registered as a breaker of that lot")
+    breakers.remove(lot)
+    if not breakers:
+        del runner.parking_lot_breakers[task]

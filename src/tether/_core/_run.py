@@ -28,6 +28,7 @@ from ._io import IOBackend, IOStatistics, make_io_backend
 from ._ki import enable_ki_protection, ki_protection_enabled, mark_task_boundary
 from ._mock_clock import MockClock
 from ._nursery import Nursery, open_nursery
+from ._parking_lot import ParkingLot
 from ._task import Task, _checkpoint_abort
 from ._traps import (
     CHECKPOINT,
@@ -95,6 +96,7 @@ class Runner:
         self.clock_autojump_threshold = math.inf
         self.run_vars: dict[Any, Any] = {}
         self.internal_errors: list[BaseException] = []
+        self.parking_lot_breakers: dict[Task, list[ParkingLot]] = {}
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -203,6 +205,9 @@ class Runner:
             result = outcome.Error(error)
         task._cancel_status._tasks.discard(task)
         self.tasks.remove(task)
+        if self.parking_lot_breakers:
+            for lot in self.parking_lot_breakers.pop(task, ()):
+                lot.break_lot(task)
         if task is self.main_task:
             self.main_task_outcome = result
             result = outcome.Value(None)
