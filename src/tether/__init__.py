@@ -3,7 +3,7 @@
 Start with :func:`run` and :func:`open_nursery`; see the docs/ folder for the tutorial.
 """
 
-from . import abc, from_thread, lowlevel, socket, to_thread
+from . import abc, from_thread, lowlevel, socket, to_process, to_thread
 from ._bridge_channel import (
     BridgeChannelStatistics,
     BridgeReceiveChannel,
@@ -151,6 +151,7 @@ __all__ = [
     "sleep_forever",
     "sleep_until",
     "socket",
+    "to_process",
     "to_thread",
     "wrap_file",
 ]
