@@ -26,6 +26,9 @@ from ._core import (
     EndOfChannel,
     Nursery,
     RunFinishedError,
+    TaskCancelledError,
+    TaskFailedError,
+    TaskHandle,
     TaskStatus,
     TetherInternalError,
     WouldBlock,
@@ -35,8 +38,11 @@ from ._core import (
     current_time,
     open_nursery,
     run,
+    shutdown_requested,
+    wait_shutdown_requested,
 )
 from ._file_io import AsyncIOWrapper, Path, open_file, wrap_file
+from ._gather import gather
 from ._signals import SignalReceiver, open_signal_receiver
 from ._streams import (
     BufferedReceiveStream,
@@ -53,6 +59,7 @@ from ._streams import (
     serve_tcp,
     serve_unix,
 )
+from ._streams._stapled import StapledStream
 from ._subprocess import Process, open_process, run_process
 from ._sync import (
     CapacityLimiter,
@@ -115,7 +122,11 @@ __all__ = [
     "SignalReceiver",
     "SocketListener",
     "SocketStream",
+    "StapledStream",
     "StrictFIFOLock",
+    "TaskCancelledError",
+    "TaskFailedError",
+    "TaskHandle",
     "TaskStatus",
     "TetherInternalError",
     "TooSlowError",
@@ -129,6 +140,7 @@ __all__ = [
     "fail_after",
     "fail_at",
     "from_thread",
+    "gather",
     "lowlevel",
     "move_on_after",
     "move_on_at",
@@ -147,11 +159,13 @@ __all__ = [
     "serve_listeners",
     "serve_tcp",
     "serve_unix",
+    "shutdown_requested",
     "sleep",
     "sleep_forever",
     "sleep_until",
     "socket",
     "to_process",
     "to_thread",
+    "wait_shutdown_requested",
     "wrap_file",
 ]

@@ -18,6 +18,7 @@ from ._exceptions import (
     TetherInternalError,
     WouldBlock,
 )
+from ._handles import TaskCancelledError, TaskFailedError, TaskHandle
 from ._io import IOStatistics, notify_closing, wait_readable, wait_writable
 from ._ki import currently_ki_protected, disable_ki_protection, enable_ki_protection
 from ._local import RunVar, RunVarToken
@@ -42,8 +43,10 @@ from ._run import (
     remove_instrument,
     reschedule,
     run,
+    shutdown_requested,
     spawn_system_task,
     wait_all_tasks_blocked,
+    wait_shutdown_requested,
 )
 from ._task import Task
 from ._traps import (
@@ -77,6 +80,9 @@ __all__ = [
     "RunVar",
     "RunVarToken",
     "Task",
+    "TaskCancelledError",
+    "TaskFailedError",
+    "TaskHandle",
     "TaskStatus",
     "TetherInternalError",
     "TetherToken",
@@ -104,9 +110,11 @@ __all__ = [
     "remove_parking_lot_breaker",
     "reschedule",
     "run",
+    "shutdown_requested",
     "spawn_system_task",
     "wait_all_tasks_blocked",
     "wait_readable",
+    "wait_shutdown_requested",
     "wait_task_rescheduled",
     "wait_writable",
 ]

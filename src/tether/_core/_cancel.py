@@ -85,6 +85,7 @@ class CancelScope:
         "_relative_deadline",
         "_runner",
         "_shield",
+        "_shutdown_requested",
         "_state",
         "_tasks",
         "cancelled_caught",
@@ -109,6 +110,7 @@ class CancelScope:
         self._relative_deadline = relative_deadline
         self._shield = bool(shield)
         self._cancel_called = False
+        self._shutdown_requested = False
         self.cancelled_caught = False
         self._state = _NOT_ENTERED
         self._effectively_cancelled = False
@@ -242,6 +244,49 @@ class CancelScope:
             if self._deadline_seq >= 0:
                 self._runner.deadlines.remove(self)  # type: ignore[union-attr]
             self._recalculate()
+
+    @enable_ki_protection
+    def request_shutdown(self, grace_period: float) -> None:
+        """Ask the code in this scope to wind down, then cancel it ``grace_period``
+        seconds later if it has not finished (the deadline only ever moves earlier).
+
+        Tasks inside notice with :func:`tether.shutdown_requested` or wake from
+        :func:`tether.wait_shutdown_requested`, finish what they are doing and return;
+        whatever still runs when the grace period ends is cancelled as usual.
+        """
+        grace_period = _check_deadline(grace_period, "grace_period")
+        if grace_period < 0:
+            raise ValueError("grace_period must be non-negative")
+        self._shutdown_requested = True
+        if self._state == _NOT_ENTERED:
+            # The grace period will count from entry (an absolute deadline stays as is).
+            if self._deadline == _INF:
+                self._relative_deadline = min(self._relative_deadline, grace_period)
+            return
+        if self._state != _ACTIVE:
+            return
+        runner = self._runner
+        assert runner is not None
+        hard_deadline = runner.clock.current_time() + grace_period
+        if hard_deadline < self._deadline:
+            self.deadline = hard_deadline
+        runner.wake_shutdown_waiters(self)
+
+    @property
+    def shutdown_requested(self) -> bool:
+        """Whether :meth:`request_shutdown` was called on this scope."""
+        return self._shutdown_requested
+
+    def _covers(self, scope: CancelScope) -> bool:
+        """Whether a shutdown request on ``self`` reaches code whose scope is ``scope``."""
+        current: CancelScope | None = scope
+        while current is not None:
+            if current is self:
+                return True
+            if current._shield:
+                return False
+            current = current._parent
+        return False
 
     @property
     def cancel_called(self) -> bool:

@@ -11,15 +11,17 @@ import outcome
 from ._cancel import NONSTRICT_NOTE, CancelScope
 from ._exceptions import Cancelled
 from ._global import GLOBAL_RUN_CONTEXT, current_runner
+from ._handles import TaskHandle
 from ._ki import enable_ki_protection
 from ._traps import Abort, RaiseCancelT, checkpoint, wait_task_rescheduled
-from ._util import NoPublicConstructor, final
+from ._util import NoPublicConstructor, coroutine_or_error, final
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from ._task import Task
 
+T = TypeVar("T")
 StatusT = TypeVar("StatusT")
 StatusT_contra = TypeVar("StatusT_contra", contravariant=True)
 
@@ -121,6 +123,7 @@ class Nursery(metaclass=NoPublicConstructor):
         "_pending_excs",
         "_pending_starts",
         "_scope",
+        "_services",
         "_strict",
     )
 
@@ -134,6 +137,7 @@ class Nursery(metaclass=NoPublicConstructor):
         self._parent_waiting_in_aexit = False
         self._pending_starts = 0
         self._closed = False
+        self._services: dict[Task, CancelScope] | None = None
 
     def __repr__(self) -> str:
         return f"<tether.Nursery of {self._parent_task!r}, {len(self._children)} children>"
@@ -158,6 +162,16 @@ class Nursery(metaclass=NoPublicConstructor):
         self._scope.cancel()
 
     def _check_nursery_closed(self) -> None:
+        services = self._services
+        if (
+            services
+            and not self._nested_child_running
+            and not self._pending_starts
+            and len(self._children) == len(services)
+        ):
+            # Only services are left: nobody needs them any more.
+            for scope in services.values():
+                scope.cancel()
         if not (self._nested_child_running or self._children or self._pending_starts):
             self._closed = True
             if self._parent_waiting_in_aexit:
@@ -166,6 +180,8 @@ class Nursery(metaclass=NoPublicConstructor):
 
     def _child_finished(self, task: Task, result: outcome.Outcome[object]) -> None:
         self._children.remove(task)
+        if self._services:
+            self._services.pop(task, None)
         if type(result) is outcome.Error:
             self._add_exc(result.error)
         self._check_nursery_closed()
@@ -222,6 +238,41 @@ class Nursery(metaclass=NoPublicConstructor):
         """
         current_runner().spawn_impl(async_fn, args, self, name)
 
+    def start_task(
+        self,
+        async_fn: Callable[..., Awaitable[T]],
+        *args: object,
+        name: object = None,
+    ) -> TaskHandle[T]:
+        """Like :meth:`start_soon`, but return a :class:`TaskHandle`: ``await handle`` gives
+        the task's return value; ``handle.cancel()`` cancels this task alone."""
+        handle: TaskHandle[T] = TaskHandle()
+        coro = coroutine_or_error(async_fn, *args)
+        handle.task = current_runner().spawn_impl(
+            handle._run, (coro,), self, async_fn if name is None else name
+        )
+        return handle
+
+    def start_service(
+        self,
+        async_fn: Callable[..., Awaitable[object]],
+        *args: object,
+        name: object = None,
+    ) -> None:
+        """Start a background service: a task that is cancelled automatically once the
+        nursery's block and all its other (non-service) tasks have finished, so it does
+        not keep the nursery open forever (a heartbeat, a cache refresher). Being
+        cancelled that way is a normal end; an error in a service propagates as usual."""
+        scope = CancelScope()
+        coro = coroutine_or_error(async_fn, *args)
+        task = current_runner().spawn_impl(
+            _run_service, (scope, coro), self, async_fn if name is None else name
+        )
+        if self._services is None:
+            self._services = {}
+        self._services[task] = scope
+        self._check_nursery_closed()
+
     async def start(
         self,
         async_fn: Callable[..., Awaitable[object]],
@@ -254,6 +305,11 @@ class Nursery(metaclass=NoPublicConstructor):
         finally:
             self._pending_starts -= 1
             self._check_nursery_closed()
+
+
+async def _run_service(scope: CancelScope, coro: Awaitable[object]) -> None:
+    with scope:
+        await coro
 
 
 @final

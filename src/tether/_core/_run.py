@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import math
+import os
+import random
 import signal
 import threading
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -97,6 +99,8 @@ class Runner:
         self.run_vars: dict[Any, Any] = {}
         self.internal_errors: list[BaseException] = []
         self.parking_lot_breakers: dict[Task, list[ParkingLot]] = {}
+        self.shutdown_waiters: dict[Task, None] = {}
+        self.rng: random.Random | None = None
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -263,6 +267,14 @@ class Runner:
         if main is not None and main._abort_func is not None and main in self.tasks:
             main._attempt_abort(self._raise_ki)
 
+    # -- graceful shutdown -------------------------------------------------------------------
+
+    def wake_shutdown_waiters(self, scope: CancelScope) -> None:
+        for task in list(self.shutdown_waiters):
+            if scope._covers(task._cancel_status):
+                del self.shutdown_waiters[task]
+                self.reschedule(task)
+
     # -- idleness (wait_all_tasks_blocked, autojump) -----------------------------------------
 
     @enable_ki_protection
@@ -343,6 +355,8 @@ class Runner:
 
             batch = self.runq
             self.runq = spare
+            if self.rng is not None:
+                self.rng.shuffle(batch)
             for task in batch:
                 self.current_task = task
                 if before_step:
@@ -405,6 +419,7 @@ def run(
     clock: Clock | None = None,
     instruments: Iterable[Instrument] = (),
     strict_exception_groups: bool = True,
+    scheduling_seed: int | None = None,
 ) -> T:
     """Run ``async_fn(*args)`` under a new tether kernel and return what it returns.
 
@@ -413,6 +428,12 @@ def run(
     tasks in its nurseries arrive as ``ExceptionGroup``. ``clock`` replaces the real clock
     (see :class:`tether.testing.MockClock`), ``instruments`` observe the loop, and
     ``strict_exception_groups=False`` lets nurseries raise a single error bare.
+
+    ``scheduling_seed`` (or the ``TETHER_SCHEDULING_SEED`` environment variable) turns on
+    seeded scheduling for tests: each round of runnable tasks runs in an order shuffled
+    by a random generator with that seed, so an ordering bug shows up under some seeds
+    and replays exactly under the same one. By default tasks run in the order they
+    became runnable.
 
     Raises ``TypeError`` if ``async_fn`` is not an async function (a coroutine object, or a
     plain function, is a mistake worth a clear message) and ``RuntimeError`` if a run is
@@ -429,6 +450,10 @@ def run(
     # Fail fast on the commonest mistake, before any machinery starts.
     _reject_non_async(async_fn)
     runner = Runner(clock, Instruments(instruments), make_io_backend(), strict_exception_groups)
+    if scheduling_seed is None and os.environ.get("TETHER_SCHEDULING_SEED"):
+        scheduling_seed = int(os.environ["TETHER_SCHEDULING_SEED"])
+    if scheduling_seed is not None:
+        runner.rng = random.Random(scheduling_seed)
     GLOBAL_RUN_CONTEXT.runner = runner
     restore_sigint = _install_ki_handler(runner)
     try:
@@ -608,3 +633,35 @@ async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
     wait with the same cushion they all wake together.
     """
     await current_runner().wait_all_tasks_blocked(cushion)
+
+
+def shutdown_requested() -> bool:
+    """Whether a graceful shutdown was requested (:meth:`CancelScope.request_shutdown`) for
+    a scope around the current task; code that can stop early should check it."""
+    task = current_task()
+    scope: CancelScope | None = task._cancel_status
+    while scope is not None:
+        if scope._shutdown_requested:
+            return True
+        if scope._shield:
+            return False
+        scope = scope._parent
+    return False
+
+
+@enable_ki_protection
+async def wait_shutdown_requested() -> None:
+    """Block until a graceful shutdown is requested for a scope around the current task
+    (at once, after a checkpoint, if one already was)."""
+    if shutdown_requested():
+        await checkpoint()
+        return
+    runner = current_runner()
+    task = current_task()
+    runner.shutdown_waiters[task] = None
+
+    def abort(_: RaiseCancelT) -> Abort:
+        runner.shutdown_waiters.pop(task, None)
+        return Abort.SUCCEEDED
+
+    await wait_task_rescheduled(abort)

@@ -6,7 +6,7 @@ import errno
 import socket as _stdlib_socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from .._core import TASK_STATUS_IGNORED, Nursery, TaskStatus, open_nursery
 from .._socket import SocketType, getaddrinfo, socket
@@ -165,7 +165,7 @@ async def serve_tcp(
     backlog: int | None = None,
     handler_nursery: Nursery | None = None,
     task_status: TaskStatus[list[SocketListener]] = TASK_STATUS_IGNORED,
-) -> NoReturn:
+) -> None:
     """Serve TCP on ``port``: :func:`open_tcp_listeners` then :func:`serve_listeners`.
 
     ``await nursery.start(serve_tcp, handler, 0)`` returns the listeners, whose

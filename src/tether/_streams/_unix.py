@@ -7,7 +7,6 @@ import os
 import socket as _stdlib_socket
 import stat
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
 
 from .._core import TASK_STATUS_IGNORED, Nursery, TaskStatus
 from .._socket import socket
@@ -88,7 +87,7 @@ async def serve_unix(
     mode: int | None = None,
     handler_nursery: Nursery | None = None,
     task_status: TaskStatus[list[SocketListener]] = TASK_STATUS_IGNORED,
-) -> NoReturn:
+) -> None:
     """Serve connections on a unix domain socket, the twin of :func:`serve_tcp`."""
     listener = await open_unix_listener(path, backlog=backlog, mode=mode)
     await serve_listeners(
