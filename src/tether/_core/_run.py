@@ -483,8 +483,16 @@ def run(
         if runner.main_task_outcome is not None and type(runner.main_task_outcome) is outcome.Error:
             ki.__context__ = runner.main_task_outcome.error
         raise ki
-    assert runner.main_task_outcome is not None
-    return runner.main_task_outcome.unwrap()  # type: ignore[no-any-return]
+    result = runner.main_task_outcome
+    assert result is not None
+    if type(result) is outcome.Error:
+        error = result.error
+        del result, runner  # no reference cycles through the traceback
+        try:
+            raise error  # directly: one frame of tether above the user's, not three
+        finally:
+            del error
+    return result.unwrap()  # type: ignore[no-any-return]
 
 
 def _reject_non_async(async_fn: object) -> None:
