@@ -91,16 +91,23 @@ class TaskHandle(Generic[T]):
         result = self._outcome
         if result is None:
             raise TaskCancelledError(f"task {self.task.name!r} was cancelled")
-        if type(result) is outcome.Error:
+        if isinstance(result, outcome.Error):
             raise TaskFailedError(f"task {self.task.name!r} raised {result.error!r}") from (
                 result.error
             )
-        return result.unwrap()
+        assert isinstance(result, outcome.Value)
+        value: T = result.value  # not unwrap(): outcomes unwrap once, results read often
+        return value
 
     async def wait(self) -> T:
         """Wait for the task to finish and return its result (``await handle`` does this)."""
         if not self._finished:
             await self._waiters.park()
+            if type(self._outcome) is outcome.Error:
+                # The failure is also cancelling the child's nursery: if we are inside
+                # it, that Cancelled is what we should see (the nursery reports the
+                # error itself), so take the checkpoint that delivers it.
+                await checkpoint()
         else:
             await checkpoint()
         return self.result()
