@@ -28,6 +28,11 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
     "echo64_c10": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 10 clients"),
     "echo64_c100": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 100 clients"),
     "echo64k_c10": ("bench._echo", "bytes/s", "TCP echo, 64 KiB messages, 10 clients"),
+    "startup": (
+        "bench._startup",
+        "starts/s",
+        "whole process: python -c 'import X; X.run(empty)' (higher is faster)",
+    ),
 }
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import random
+import os
 import time
 
 from ._abc import Clock
-
-# A random origin per run catches code that mixes tether time with time.monotonic().
-_r = random.Random()
 
 
 class SystemClock(Clock):
@@ -17,7 +14,9 @@ class SystemClock(Clock):
     __slots__ = ("_offset",)
 
     def __init__(self) -> None:
-        self._offset = _r.uniform(10_000, 200_000)
+        # A random origin per clock catches code that mixes tether time with
+        # time.monotonic(). (os.urandom rather than the random module: import time.)
+        self._offset = 10_000 + int.from_bytes(os.urandom(4)) % 190_000
 
     def start_clock(self) -> None:
         pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from ._abc import Instrument
@@ -22,7 +21,7 @@ HOOKS = (
     "after_io_wait",
 )
 
-LOGGER = logging.getLogger("tether.abc.Instrument")
+LOGGER_NAME = "tether.abc.Instrument"
 
 
 class Instruments:
@@ -60,6 +59,8 @@ class Instruments:
                 getattr(instrument, hook)(*args)
             except BaseException:
                 self.remove(instrument)
-                LOGGER.exception(
+                import logging  # only on this error path: keeps `import tether` fast
+
+                logging.getLogger(LOGGER_NAME).exception(
                     "instrument %r raised in %s and was removed", instrument, hook
                 )

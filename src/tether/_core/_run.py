@@ -11,14 +11,12 @@ from __future__ import annotations
 import contextvars
 import math
 import os
-import random
 import signal
 import threading
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 import outcome
-from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
 from ._cancel import CancelScope, DeadlineQueue
 from ._clock import SystemClock
@@ -94,13 +92,15 @@ class Runner:
         self.entry_queue = EntryQueue(io)
         self.token = TetherToken._create(self.entry_queue)
         self.ki_pending = False
-        self.waiting_for_idle: SortedDict[tuple[float, int], Task] = SortedDict()
+        # wait_all_tasks_blocked waiters, keyed (cushion, tiebreak). A plain dict: there are
+        # few, and they are looked at only when the loop is idle.
+        self.waiting_for_idle: dict[tuple[float, int], Task] = {}
         self.clock_autojump_threshold = math.inf
         self.run_vars: dict[Any, Any] = {}
         self.internal_errors: list[BaseException] = []
         self.parking_lot_breakers: dict[Task, list[ParkingLot]] = {}
         self.shutdown_waiters: dict[Task, None] = {}
-        self.rng: random.Random | None = None
+        self.rng: Any = None  # a random.Random when scheduling is seeded
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -298,7 +298,7 @@ class Runner:
         timeout = self.clock.deadline_to_sleep_time(self.deadlines.next_deadline())
         timeout = min(max(0.0, timeout), _MAX_TIMEOUT)
         if self.waiting_for_idle:
-            cushion = self.waiting_for_idle.keys()[0][0]
+            cushion = min(self.waiting_for_idle)[0]
             if cushion < timeout:
                 return cushion, _IDLE_WAITERS
         elif self.clock_autojump_threshold < timeout:
@@ -308,8 +308,7 @@ class Runner:
     def _when_idle(self, primed: int, cushion: float) -> None:
         if primed == _IDLE_WAITERS:
             idle = self.waiting_for_idle
-            while idle:
-                key = idle.keys()[0]
+            for key in sorted(idle):
                 if key[0] != cushion:
                     break
                 self.reschedule(idle.pop(key))
@@ -453,6 +452,8 @@ def run(
     if scheduling_seed is None and os.environ.get("TETHER_SCHEDULING_SEED"):
         scheduling_seed = int(os.environ["TETHER_SCHEDULING_SEED"])
     if scheduling_seed is not None:
+        import random
+
         runner.rng = random.Random(scheduling_seed)
     GLOBAL_RUN_CONTEXT.runner = runner
     restore_sigint = _install_ki_handler(runner)

@@ -89,6 +89,8 @@ class SocketStream(HalfCloseableStream):
             sock = self.socket
             if sock.fileno() == -1:
                 raise ClosedResourceError("this stream was closed")
+            if sock.did_shutdown_SHUT_WR:
+                raise ClosedResourceError("can't send data after sending EOF")
             if not data:
                 await checkpoint()
                 return

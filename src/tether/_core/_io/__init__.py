@@ -6,12 +6,10 @@ import os
 import select
 
 from ._base import IOBackend, IOStatistics, as_fd, notify_closing, wait_readable, wait_writable
-from ._selectors import SelectorsBackend
 
 __all__ = [
     "IOBackend",
     "IOStatistics",
-    "SelectorsBackend",
     "as_fd",
     "make_io_backend",
     "notify_closing",
@@ -29,4 +27,6 @@ def make_io_backend() -> IOBackend:
         from ._epoll import EpollBackend
 
         return EpollBackend()
+    from ._selectors import SelectorsBackend
+
     return SelectorsBackend()

@@ -10,7 +10,7 @@ the tiers above.
 from __future__ import annotations
 
 import abc
-import socket
+import os
 import weakref
 from typing import TYPE_CHECKING, Protocol
 
@@ -91,11 +91,12 @@ class IOBackend(abc.ABC):
     def __init__(self) -> None:
         self._fds: dict[int, _FdWaiters] = {}
         self._waiting = 0
-        wake_r, wake_w = socket.socketpair()
-        wake_r.setblocking(False)
-        wake_w.setblocking(False)
+        # A pipe, not a socketpair: the socket module costs milliseconds of import time.
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
         self._wake_r, self._wake_w = wake_r, wake_w
-        self.wake_fd = wake_r.fileno()
+        self.wake_fd = wake_r
 
     # -- what implementations provide -------------------------------------------------------
 
@@ -154,21 +155,21 @@ class IOBackend(abc.ABC):
     def wakeup_threadsafe(self) -> None:
         """Make a blocked or future :meth:`poll` return promptly. Thread- and signal-safe."""
         try:
-            self._wake_w.send(b"\x00")
-        except (BlockingIOError, OSError):
+            os.write(self._wake_w, b"\x00")
+        except OSError:
             pass  # already full of wake-ups (or closing): the loop will wake anyway
 
     def _drain_wakeups(self) -> None:
         try:
-            while self._wake_r.recv(4096):
+            while os.read(self._wake_r, 4096):
                 pass
-        except (BlockingIOError, OSError):
+        except OSError:
             pass
 
     def close(self) -> None:
         self._close_os()
-        self._wake_r.close()
-        self._wake_w.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     def statistics(self) -> IOStatistics:
         reads = sum(1 for w in self._fds.values() if w.read_task is not None)
