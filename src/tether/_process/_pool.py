@@ -125,11 +125,13 @@ def current_default_process_limiter() -> CapacityLimiter:
 class _Pipe:
     """Non-blocking reads and writes of multiprocessing-framed messages on one fd."""
 
-    __slots__ = ("__weakref__", "fd")
+    __slots__ = ("__weakref__", "_buffer", "fd")
 
     def __init__(self, fd: int) -> None:
         os.set_blocking(fd, False)
         self.fd = fd
+        # Bytes read past the current message: one read usually brings header and body.
+        self._buffer = bytearray()
 
     def fileno(self) -> int:
         return self.fd
@@ -146,17 +148,19 @@ class _Pipe:
                     await wait_writable(self)
 
     async def _read_exactly(self, count: int) -> bytes:
-        chunks = bytearray()
-        while len(chunks) < count:
+        buffer = self._buffer
+        while len(buffer) < count:
             try:
-                chunk = os.read(self.fd, count - len(chunks))
+                chunk = os.read(self.fd, max(65536, count - len(buffer)))
             except BlockingIOError:
                 await wait_readable(self)
                 continue
             if not chunk:
                 raise EOFError
-            chunks += chunk
-        return bytes(chunks)
+            buffer += chunk
+        data = bytes(buffer[:count])
+        del buffer[:count]
+        return data
 
     async def read(self) -> bytes:
         (size,) = struct.unpack("!i", await self._read_exactly(4))
