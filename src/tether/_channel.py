@@ -378,45 +378,6 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_NoPublicConstructor):
         return await wait_task_rescheduled(abort_fn)  # type: ignore[no-any-return]
 
     @enable_ki_protection
-    async def __anext__(self) -> T:
-        # ``receive()`` inlined, with StopAsyncIteration for EndOfChannel: ``async for`` is
-        # the usual way to consume a channel, and one coroutine frame less per value is
-        # worth ~5%. Keep the two in step; the tests drive both.
-        await checkpoint_if_cancelled()
-        if self._closed:
-            raise ClosedResourceError
-        state = self._state
-        if state.send_waiters:
-            task, value = state.send_waiters.popitem(last=False)
-            task.custom_sleep_data = None
-            reschedule(task)
-            buffer = state.buffer
-            if buffer:
-                buffer.append(value)
-                value = buffer.popleft()
-            await cancel_shielded_checkpoint()
-            return value
-        if state.buffer:
-            value = state.buffer.popleft()
-            await cancel_shielded_checkpoint()
-            return value
-        if not state.open_send_channels:
-            raise StopAsyncIteration
-
-        task = current_task()
-        receive_waiters = state.receive_waiters
-        receive_waiters[task] = self
-
-        def abort_fn(_: RaiseCancelT) -> Abort:
-            del receive_waiters[task]
-            return Abort.SUCCEEDED
-
-        try:
-            return await wait_task_rescheduled(abort_fn)  # type: ignore[no-any-return]
-        except EndOfChannel:
-            raise StopAsyncIteration from None
-
-    @enable_ki_protection
     def clone(self) -> MemoryReceiveChannel[T]:
         """Another handle to this receive end, closed independently of this one.
 
