@@ -120,7 +120,9 @@ async def _run_test(
     fixture_values: dict[str, Any],
     argnames: tuple[str, ...],
 ) -> None:
-    async with _core.open_nursery() as nursery:
+    # Non-strict: a failing test's own exception reaches pytest as itself, not wrapped in
+    # a group by this harness nursery (so pytest.raises / xfail(raises=...) match).
+    async with _core.open_nursery(strict_exception_groups=False) as nursery:
         resolver = _Resolver(nursery)
         try:
             # Every fixture in the closure (autouse ones included), in pytest's order.
