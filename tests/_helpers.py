@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import outcome
+
+import tether
 
 
 def leaf_exceptions(exc: BaseException) -> list[BaseException]:
@@ -16,6 +21,17 @@ def leaf_exceptions(exc: BaseException) -> list[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         return [leaf for sub in exc.exceptions for leaf in leaf_exceptions(sub)]
     return [exc]
+
+
+def run_captured(
+    async_fn: Callable[..., Awaitable[object]], *args: object, **run_kwargs: Any
+) -> outcome.Outcome[object]:
+    """``tether.run(async_fn, *args, **run_kwargs)`` with its result or exception captured.
+
+    Anything at all is captured, KeyboardInterrupt included: an interrupt that a test
+    provokes must never reach pytest, which would abort the whole session.
+    """
+    return outcome.capture(tether.run, async_fn, *args, **run_kwargs)
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:

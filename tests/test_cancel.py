@@ -1,6 +1,8 @@
 """Cancel scopes: level-triggered cancellation, shielding, deadlines and their bookkeeping."""
 
+import contextlib
 import math
+import sys
 
 import pytest
 
@@ -336,6 +338,18 @@ async def test_current_effective_deadline(autojump_clock):
             cancelled.cancel()
             assert tether.current_effective_deadline() == -math.inf
     assert tether.current_effective_deadline() == math.inf
+
+
+async def test_deeply_nested_scopes():
+    depth = 3 * sys.getrecursionlimit()
+    with contextlib.ExitStack() as stack:
+        scopes = [stack.enter_context(tether.CancelScope()) for _ in range(depth)]
+        scopes[0].cancel()
+        with pytest.raises(tether.Cancelled):
+            await tether.checkpoint()
+        assert tether.current_effective_deadline() == -math.inf
+    assert scopes[0].cancel_called
+    assert not any(scope.cancel_called for scope in scopes[1:])
 
 
 # --- misuse ------------------------------------------------------------------------------

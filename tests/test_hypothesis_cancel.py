@@ -3,15 +3,24 @@
 Hypothesis builds a tree whose leaves sleep for a while and then return or raise (some only
 raise while handling their cancellation), whose inner nodes are cancel scopes (with random
 deadlines and shields) and nurseries (sometimes cancelled by a sibling task after a random
-delay). Everything runs in virtual time under an autojumping MockClock. Whatever the shape,
-the run must end, every nursery and every leaf must finish, no Cancelled may escape, and
-every exception raised by a leaf must come out of ``tether.run`` -- none lost, none
-duplicated, nothing else added.
+delay). Everything starts at time 0 and runs in virtual time under an autojumping MockClock.
+
+Whatever the shape:
+
+* the run ends, and every node that started also finished;
+* every exception raised by a leaf comes out of ``tether.run`` -- none lost, none
+  duplicated, nothing else added, and no ``Cancelled``;
+* cancellation is exact: a leaf is cancelled precisely when the first cancellation that can
+  reach it happens (a scope's deadline, a nursery's canceller, an exception leaving a
+  child of a nursery), and otherwise sleeps its full duration. A shielded scope stops the
+  cancellations from above it reaching the leaves below it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,7 +46,7 @@ class Leaf:
 @dataclass(frozen=True)
 class Scope:
     body: Node
-    deadline: int | None  # relative to entering the scope
+    deadline: int | None
     shield: bool
 
 
@@ -54,12 +63,30 @@ class LeafError(Exception):
     """Raised by a leaf; identity-compared with what comes out of the run."""
 
 
+@dataclass(frozen=True)
+class LeafResult:
+    reachable: frozenset[int]  # the scopes and nurseries whose cancellation reaches the leaf
+    duration: int
+    ended_at: float
+    cancelled: bool
+
+
 @dataclass
 class Record:
+    start: float = 0.0
     ids: itertools.count[int] = field(default_factory=itertools.count)
-    raised: list[LeafError] = field(default_factory=list)
     started: set[int] = field(default_factory=set)
     finished: set[int] = field(default_factory=set)
+    raised: list[LeafError] = field(default_factory=list)
+    leaves: list[LeafResult] = field(default_factory=list)
+    # scope or nursery id -> (relative) times at which something cancelled it
+    cancellations: defaultdict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def now(self) -> float:
+        return tether.current_time() - self.start
+
+    def first_cancellation(self, reachable: frozenset[int]) -> float:
+        return min((t for node in reachable for t in self.cancellations[node]), default=math.inf)
 
 
 delays = st.integers(min_value=0, max_value=MAX_DELAY)
@@ -81,53 +108,71 @@ def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
 trees = st.recursive(leaves, extend, max_leaves=12)
 
 
-async def cancel_later(scope: tether.CancelScope, delay: int) -> None:
-    await tether.sleep(delay)
-    scope.cancel()
-
-
-async def execute(node: Node, record: Record) -> None:
+async def execute(node: Node, record: Record, reachable: frozenset[int]) -> None:
     node_id = next(record.ids)
     record.started.add(node_id)
     try:
         match node:
-            case Leaf(duration=duration, outcome=outcome):
-                await run_leaf(duration, outcome, record)
+            case Leaf():
+                await run_leaf(node, record, reachable)
             case Scope(body=body, deadline=deadline, shield=shield):
+                inside = frozenset({node_id}) if shield else reachable | {node_id}
                 with tether.CancelScope(shield=shield) as scope:
                     if deadline is not None:
                         scope.deadline = tether.current_time() + deadline
-                    await execute(body, record)
+                        record.cancellations[node_id].append(record.now() + deadline)
+                    await execute(body, record, inside)
             case Nursery(children=children, cancel_after=cancel_after):
+                inside = reachable | {node_id}
                 async with tether.open_nursery() as nursery:
                     for child in children:
-                        nursery.start_soon(execute, child, record)
+                        nursery.start_soon(run_child, child, record, inside, node_id)
                     if cancel_after is not None:
-                        nursery.start_soon(cancel_later, nursery.cancel_scope, cancel_after)
+                        nursery.start_soon(cancel_later, nursery, cancel_after, record, node_id)
     finally:
         record.finished.add(node_id)
 
 
-async def run_leaf(duration: int, outcome: Outcome, record: Record) -> None:
+async def run_child(node: Node, record: Record, reachable: frozenset[int], parent: int) -> None:
     try:
-        await tether.sleep(duration)
+        await execute(node, record, reachable)
+    except BaseException:
+        record.cancellations[parent].append(record.now())  # the nursery cancels itself
+        raise
+
+
+async def cancel_later(nursery: tether.Nursery, delay: int, record: Record, parent: int) -> None:
+    try:
+        await tether.sleep(delay)
+    except BaseException:
+        record.cancellations[parent].append(record.now())
+        raise
+    record.cancellations[parent].append(record.now())
+    nursery.cancel_scope.cancel()
+
+
+async def run_leaf(leaf: Leaf, record: Record, reachable: frozenset[int]) -> None:
+    try:
+        await tether.sleep(leaf.duration)
     except tether.Cancelled:
-        if outcome == "raise_on_cancel":
+        record.leaves.append(LeafResult(reachable, leaf.duration, record.now(), cancelled=True))
+        if leaf.outcome == "raise_on_cancel":
             error = LeafError("raised while cancelled")
             record.raised.append(error)
             raise error from None
         raise
-    if outcome == "raise":
+    record.leaves.append(LeafResult(reachable, leaf.duration, record.now(), cancelled=False))
+    if leaf.outcome == "raise":
         error = LeafError("raised after sleeping")
         record.raised.append(error)
         raise error
 
 
 async def main(tree: Node, record: Record) -> float:
-    start = tether.current_time()
+    record.start = tether.current_time()
     with tether.fail_after(LIMIT):
-        await execute(tree, record)
-    return tether.current_time() - start
+        await execute(tree, record, frozenset())
+    return record.now()
 
 
 @example(
@@ -151,7 +196,7 @@ async def main(tree: Node, record: Record) -> float:
     ),
     strict=False,
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(tree=trees, strict=st.booleans())
 def test_random_cancellation_trees_unwind_cleanly(tree: Node, strict: bool) -> None:
     record = Record()
@@ -174,3 +219,12 @@ def test_random_cancellation_trees_unwind_cleanly(tree: Node, strict: bool) -> N
     assert all(isinstance(exc, LeafError) for exc in escaped), escaped
     assert sorted(map(id, escaped)) == sorted(map(id, record.raised))
     assert record.started == record.finished
+
+    for leaf in record.leaves:
+        first = record.first_cancellation(leaf.reachable)
+        if leaf.cancelled:
+            # Cancelled the moment the first cancellation reached it, and not after its sleep.
+            assert leaf.ended_at == first <= leaf.duration, (leaf, first)
+        else:
+            # Slept its full duration, which no cancellation cut short.
+            assert leaf.ended_at == leaf.duration <= first, (leaf, first)

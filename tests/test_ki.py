@@ -1,8 +1,8 @@
 """Control-C: how SIGINT becomes KeyboardInterrupt, and KI protection.
 
-Tests that raise SIGINT call ``tether.run`` through ``run_captured``, so that whatever
-comes out -- KeyboardInterrupt included -- is a value to assert on and never reaches pytest
-(which would abort the whole session). Each waiting test has a generous real-time
+Tests that raise SIGINT call ``tether.run`` through ``_helpers.run_captured``, so that
+whatever comes out -- KeyboardInterrupt included -- is a value to assert on and never
+reaches pytest (which would abort the whole session). Each waiting test has a generous real-time
 ``move_on_after`` as a safety net: it only fires if the kernel fails to deliver the
 interrupt, turning a hang into a failure.
 """
@@ -10,12 +10,12 @@ interrupt, turning a hang into a failure.
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable
 
 import outcome
 import pytest
 
 import tether
+from _helpers import run_captured
 from tether.lowlevel import (
     currently_ki_protected,
     disable_ki_protection,
@@ -23,11 +23,6 @@ from tether.lowlevel import (
 )
 
 SAFETY_NET = 10  # seconds of real time; never reached when the kernel works
-
-
-def run_captured(async_fn: Callable[[], Awaitable[object]]) -> outcome.Outcome:
-    """``tether.run(async_fn)``, with its result or exception (of any kind) captured."""
-    return outcome.capture(tether.run, async_fn)
 
 
 def assert_keyboard_interrupt(result: outcome.Outcome) -> None:

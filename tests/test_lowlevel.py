@@ -202,6 +202,24 @@ async def test_repark_moves_waiters_to_another_lot():
     assert sorted(woken) == [0, 1, 2]
 
 
+async def test_cancelling_a_reparked_task_removes_it_from_its_new_lot():
+    first, second = ParkingLot(), ParkingLot()
+    scope = tether.CancelScope()
+
+    async def park():
+        with scope:
+            await first.park()
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(park)
+        await wait_all_tasks_blocked()
+        first.repark_all(second)
+        scope.cancel()
+        await wait_all_tasks_blocked()
+        assert (len(first), len(second)) == (0, 0)
+    assert scope.cancelled_caught
+
+
 # --- RunVar ------------------------------------------------------------------------------
 
 
@@ -442,6 +460,18 @@ def test_task_scheduled_is_reported_before_every_step():
         hook for hook in recorder.hooks_for(task) if hook in ("task_scheduled", "before_task_step")
     ]
     assert wakeups == ["task_scheduled", "before_task_step"] * 4
+
+
+def test_after_run_is_called_even_when_the_run_fails():
+    recorder = Recorder()
+
+    async def main():
+        await tether.checkpoint()
+        raise ValueError("main failed")
+
+    with pytest.raises(ValueError, match="main failed"):
+        tether.run(main, instruments=[recorder])
+    assert recorder.events[-1] == ("after_run",)
 
 
 def test_instrument_may_implement_only_some_hooks():

@@ -2,10 +2,11 @@
 
 import contextvars
 
+import outcome
 import pytest
 
 import tether
-from _helpers import leaf_exceptions
+from _helpers import leaf_exceptions, run_captured
 from tether.lowlevel import current_task
 from tether.testing import wait_all_tasks_blocked
 
@@ -76,6 +77,21 @@ async def test_children_may_spawn_siblings_after_the_body_finished():
     assert ran == ["first", "second"]
 
 
+async def test_children_spawned_into_a_cancelled_nursery_start_cancelled():
+    events = []
+
+    async def child():
+        events.append("started")
+        await tether.checkpoint()
+        events.append("unreachable")
+
+    async with tether.open_nursery() as nursery:
+        nursery.cancel_scope.cancel()
+        nursery.start_soon(child)
+    assert events == ["started"]
+    assert nursery.cancel_scope.cancelled_caught
+
+
 async def test_start_soon_on_a_closed_nursery_is_a_runtime_error():
     async def child(task_status=tether.TASK_STATUS_IGNORED):
         task_status.started()
@@ -123,6 +139,28 @@ async def test_start_waits_for_started_then_the_child_keeps_running():
         await nursery.start(child)
         events.append("start returned")
     assert events == ["child setting up", "start returned", "child still running"]
+
+
+async def test_started_may_only_be_called_once():
+    async def child(*, task_status=tether.TASK_STATUS_IGNORED):
+        task_status.started("first")
+        with pytest.raises(RuntimeError):
+            task_status.started("second")
+
+    async with tether.open_nursery() as nursery:
+        assert await nursery.start(child) == "first"
+
+
+async def test_started_task_is_one_of_the_nurserys_children():
+    async def child(*, task_status=tether.TASK_STATUS_IGNORED):
+        task_status.started(current_task())
+        await tether.sleep_forever()
+
+    async with tether.open_nursery() as nursery:
+        task = await nursery.start(child, name="started child")
+        assert nursery.child_tasks == frozenset({task})
+        assert task.name == "started child"
+        nursery.cancel_scope.cancel()
 
 
 async def test_task_status_ignored_lets_startable_functions_be_awaited_directly():
@@ -373,11 +411,29 @@ def test_keyboard_interrupt_in_a_child_is_never_swallowed():
             return "swallowed by 'except Exception'"
         return "swallowed by the nursery"
 
-    with pytest.raises(BaseExceptionGroup) as excinfo:
-        tether.run(main)
-    assert not isinstance(excinfo.value, ExceptionGroup)
-    assert excinfo.group_contains(KeyboardInterrupt)
-    assert excinfo.group_contains(ValueError)
+    result = run_captured(main)
+    assert isinstance(result, outcome.Error), result
+    group = result.error
+    assert isinstance(group, BaseExceptionGroup)
+    assert not isinstance(group, ExceptionGroup)
+    assert group.subgroup(KeyboardInterrupt) is not None
+    assert group.subgroup(ValueError) is not None
+
+
+def test_keyboard_interrupt_passes_through_a_cancelled_scope():
+    async def main():
+        with tether.CancelScope() as scope:
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(tether.sleep_forever)
+                await wait_all_tasks_blocked()
+                scope.cancel()
+                raise KeyboardInterrupt
+        return "swallowed by the cancel scope"
+
+    result = run_captured(main)
+    assert isinstance(result, outcome.Error), result
+    [interrupt] = leaf_exceptions(result.error)
+    assert isinstance(interrupt, KeyboardInterrupt)
 
 
 def test_lone_keyboard_interrupt_is_raised_bare_when_not_strict():
@@ -386,8 +442,9 @@ def test_lone_keyboard_interrupt_is_raised_bare_when_not_strict():
             nursery.start_soon(tether.sleep_forever)
             nursery.start_soon(raise_now, KeyboardInterrupt())
 
-    with pytest.raises(KeyboardInterrupt):
-        tether.run(main, strict_exception_groups=False)
+    result = run_captured(main, strict_exception_groups=False)
+    assert isinstance(result, outcome.Error), result
+    assert type(result.error) is KeyboardInterrupt
 
 
 # --- introspection ----------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """tether.run: entering the kernel, what it returns, and how it rejects misuse."""
 
 import functools
+import math
 import threading
 
 import pytest
 
 import tether
+from tether.abc import Clock
 from tether.lowlevel import current_clock, current_root_task, current_task
 from tether.testing import MockClock
 
@@ -141,6 +143,36 @@ def test_run_uses_the_clock_it_is_given():
         return tether.current_time() - before
 
     assert tether.run(main, clock=clock) == pytest.approx(42)
+
+
+def test_run_accepts_any_clock_implementing_the_abc():
+    class SkippingClock(Clock):
+        """Starts at 100 and skips straight to whatever deadline the run waits for."""
+
+        def __init__(self):
+            self.now = 100.0
+            self.starts = 0
+
+        def start_clock(self):
+            self.starts += 1
+
+        def current_time(self):
+            return self.now
+
+        def deadline_to_sleep_time(self, deadline):
+            if math.isinf(deadline):
+                return 3600.0
+            self.now = max(self.now, deadline)
+            return 0.0
+
+    async def main():
+        assert tether.current_time() == 100
+        await tether.sleep(5)
+        return tether.current_time()
+
+    clock = SkippingClock()
+    assert tether.run(main, clock=clock) == 105
+    assert clock.starts == 1
 
 
 def test_run_works_outside_the_main_thread():

@@ -1,7 +1,8 @@
 """Sleeping and timeouts.
 
-Every async test takes the ``autojump_clock`` fixture, so time is virtual: the clock jumps
-to the next deadline as soon as every task is blocked, and the tests run instantly.
+Almost every async test takes the ``autojump_clock`` fixture, so time is virtual: the
+clock jumps to the next deadline as soon as every task is blocked, and the tests run
+instantly.
 """
 
 import math
@@ -78,6 +79,15 @@ async def test_move_on_after_does_nothing_when_the_block_is_fast_enough(autojump
     assert not scope.cancelled_caught
 
 
+@pytest.mark.parametrize("timeout", [tether.move_on_after, tether.fail_after])
+async def test_relative_timeouts_start_counting_when_entered(autojump_clock, timeout):
+    manager = timeout(5)
+    await tether.sleep(3)
+    entered_at = tether.current_time()
+    with manager as scope:
+        assert scope.deadline == pytest.approx(entered_at + 5)
+
+
 async def test_move_on_at_uses_an_absolute_deadline(autojump_clock):
     start = tether.current_time()
     with tether.move_on_at(start + 4) as scope:
@@ -122,6 +132,13 @@ async def test_fail_at_raises_too_slow_error_at_the_deadline(autojump_clock):
     with pytest.raises(tether.TooSlowError):
         await too_slow()
     assert tether.current_time() == pytest.approx(start + 3)
+
+
+async def test_sleep_never_wakes_early_on_the_real_clock():
+    # No autojump_clock: the default clock, and a real (short) wait for the OS to wake us.
+    start = tether.current_time()
+    await tether.sleep(0.02)
+    assert tether.current_time() >= start + 0.02
 
 
 def test_too_slow_error_is_an_ordinary_exception():

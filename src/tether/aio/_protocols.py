@@ -74,6 +74,8 @@ class Transport:
                 while self._paused:
                     await self._reading.park()
                 data = await self._stream.receive_some()
+                if self._closing:
+                    break
                 if not data:
                     keep_open = self._protocol.eof_received()
                     if not keep_open:
@@ -149,6 +151,10 @@ class Transport:
             self._closing = True
             self._flusher.closing = True
             self._flusher.kick()
+            if not self._flusher.buffer:
+                # As asyncio does: nothing left to send, so the protocol hears about the
+                # close right away (the stream itself closes in the background).
+                self._connection_lost(None)
 
     def abort(self) -> None:
         self._flusher.buffer.clear()
