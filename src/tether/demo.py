@@ -1,0 +1,164 @@
+"""``python -m tether.demo``: a short tour of the whole tower, on loopback.
+
+Each section is a small async function that prints what it does; together they take
+about a second and exit by themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+
+import tether
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title}")
+
+
+async def nurseries() -> None:
+    heading("a nursery of tasks (tier 3-4)")
+
+    async def worker(name: str, delay: float) -> None:
+        await tether.sleep(delay)
+        print(f"   {name} finished after {delay:.2f}s")
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(worker, "slow", 0.06)
+        nursery.start_soon(worker, "fast", 0.02)
+        nursery.start_soon(worker, "medium", 0.04)
+    print("   the nursery block ended only when all three were done")
+
+
+async def timeouts() -> None:
+    heading("timeouts are cancel scopes (tier 4)")
+    with tether.move_on_after(0.05) as scope:
+        await tether.sleep(10)
+    print(
+        f"   move_on_after(0.05) gave up on a 10 s sleep: cancelled_caught={scope.cancelled_caught}"
+    )
+    try:
+        with tether.fail_after(0.02):
+            await tether.sleep(10)
+    except tether.TooSlowError:
+        print("   fail_after(0.02) raised TooSlowError")
+    with tether.CancelScope() as outer:
+        outer.cancel()
+        with tether.CancelScope(shield=True):
+            await tether.sleep(0.01)
+            print("   a shielded scope finished its work inside a cancelled one")
+
+
+async def errors() -> None:
+    heading("an error cancels its siblings and comes out as an ExceptionGroup")
+
+    async def fails() -> None:
+        await tether.sleep(0.01)
+        raise ValueError("something went wrong")
+
+    async def would_run_forever() -> None:
+        try:
+            await tether.sleep_forever()
+        finally:
+            print("   the sibling was cancelled and cleaned up")
+
+    try:
+        async with tether.open_nursery() as nursery:
+            nursery.start_soon(would_run_forever)
+            nursery.start_soon(fails)
+    except* ValueError as group:
+        print(f"   caught with except*: {[str(e) for e in group.exceptions]}")
+
+
+async def results() -> None:
+    heading("results from children, and a service that stops by itself")
+
+    async def square(x: int) -> int:
+        await tether.sleep(0.01 * x)
+        return x * x
+
+    beats: list[int] = []
+
+    async def heartbeat() -> None:
+        while True:
+            beats.append(1)
+            await tether.sleep(0.01)
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_service(heartbeat)
+        handle = nursery.start_task(square, 3)
+        print(f"   start_task(square, 3) -> {await handle}")
+    print(f"   gather -> {await tether.gather(*(functools.partial(square, i) for i in range(4)))}")
+    print(f"   the heartbeat service beat {len(beats)} times and ended with the nursery")
+
+
+async def threads() -> None:
+    heading("blocking code in worker threads (tier 5)")
+
+    def blocking_io(n: int) -> str:
+        time.sleep(0.01)
+        return tether.from_thread.run_sync(str.upper, f"thread answered {n}")
+
+    print("   " + await tether.to_thread.run_sync(blocking_io, 7))
+
+
+async def echo_server() -> None:
+    heading("a TCP echo server and client on 127.0.0.1 (tiers 7 and 9)")
+
+    async def echo(stream: tether.SocketStream) -> None:
+        async for chunk in stream:
+            await stream.send_all(chunk)
+
+    async with tether.open_nursery() as nursery:
+        listeners = await nursery.start(
+            functools.partial(tether.serve_tcp, echo, 0, host="127.0.0.1")
+        )
+        port = listeners[0].socket.getsockname()[1]
+        stream = await tether.open_tcp_stream("127.0.0.1", port)
+        reader = tether.BufferedReceiveStream(stream)
+        await stream.send_all(b"hello, tether\nsecond line\n")
+        async for line in reader.lines():
+            print(f"   echoed: {line.decode()}")
+            if line == b"second line":
+                break
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def subprocess_section() -> None:
+    heading("running a program")
+    result = await tether.run_process(
+        [sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])"],
+        stdin=b"!sessecorp gninnur",
+        capture_stdout=True,
+    )
+    print(f"   child said: {result.stdout.decode().strip()}")
+
+
+async def main() -> None:
+    print("tether: structured concurrency for Python -- a short tour")
+    await nurseries()
+    await timeouts()
+    await errors()
+    await results()
+    try:
+        from ._demo_channels import demo_channels
+    except ImportError:  # pragma: no cover  # the channels tier is always there today
+        pass
+    else:
+        heading("handing data between tasks: a producer/consumer pipeline (tier 6)")
+        await demo_channels()
+    await threads()
+    await echo_server()
+    await subprocess_section()
+    print("\ndone.")
+
+
+def run_demo() -> None:
+    """Run the tour."""
+    tether.run(main)
+
+
+if __name__ == "__main__":
+    run_demo()

@@ -1,0 +1,35 @@
+"""python -m tether.demo tours the tower and exits by itself."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tether import demo
+
+
+def test_demo_tours_every_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    demo.run_demo()
+    out = capsys.readouterr().out
+    for expected in (
+        "a nursery of tasks",
+        "cancelled_caught=True",
+        "fail_after(0.02) raised TooSlowError",
+        "caught with except*: ['something went wrong']",
+        "start_task(square, 3) -> 9",
+        "gather -> [0, 1, 4, 9]",
+        "producer/consumer",
+        "THREAD ANSWERED 7",
+        "echoed: second line",
+        "child said: running processes!",
+        "done.",
+    ):
+        assert expected in out
+
+
+def test_demo_runs_as_a_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tether.demo"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("done.")
