@@ -23,7 +23,7 @@ demo: $(STAMP_RUN)
 	$(BIN)/python -m tether.demo
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff check src tests bench $(wildcard examples)
 
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy --strict src
