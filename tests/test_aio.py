@@ -1,0 +1,250 @@
+"""tether.aio runs asyncio programs: each program in tests/aio_programs/ was run under
+real asyncio once to record its expected output (the .expected files); here it runs
+in-process under tether.aio (its `import asyncio` pointed at tether.aio) and must print
+the same. Plus unit tests of the semantics that programs lean on."""
+
+import contextlib
+import io
+import pathlib
+import sys
+
+import pytest
+
+import tether
+import tether.aio as asyncio
+
+PROGRAMS = sorted((pathlib.Path(__file__).parent / "aio_programs").glob("*.py"))
+
+
+def run_under_tether_aio(path: pathlib.Path) -> str:
+    # asyncio numbers tasks per process ("Task-1", ...); start afresh as a new process would.
+    import itertools
+
+    import tether.aio._futures
+
+    tether.aio._futures._task_names = itertools.count(1)
+    source = path.read_text()
+    source = source.replace("import asyncio, ", "import tether.aio as asyncio, ", 1)
+    source = source.replace("import asyncio\n", "import tether.aio as asyncio\n", 1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, str(path), "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_program_prints_what_asyncio_prints(path: pathlib.Path) -> None:
+    expected = path.with_suffix(".expected").read_text()
+    assert run_under_tether_aio(path) == expected
+    assert "asyncio" not in sys.modules or sys.modules["asyncio"] is not asyncio
+
+
+def test_run_returns_and_raises_like_asyncio() -> None:
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def fails() -> None:
+        raise KeyError("x")
+
+    assert asyncio.run(answer()) == 42
+    with pytest.raises(KeyError):
+        asyncio.run(fails())
+    with pytest.raises(ValueError, match="coroutine was expected"):
+        asyncio.run(answer)  # type: ignore[arg-type]
+
+
+def test_edge_triggered_cancellation() -> None:
+    events: list[str] = []
+
+    async def victim() -> str:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            events.append("caught")
+        await asyncio.sleep(0.01)  # asyncio lets a task carry on after catching
+        events.append("carried on")
+        return "ok"
+
+    async def main() -> None:
+        task = asyncio.create_task(victim())
+        await asyncio.sleep(0.01)
+        assert task.cancel()
+        assert await task == "ok"
+        assert task.cancelling() == 1
+        assert not task.cancelled()
+
+    asyncio.run(main())
+    assert events == ["caught", "carried on"]
+
+
+def test_tether_timeouts_inside_aio_tasks_keep_tether_semantics() -> None:
+    async def main() -> bool:
+        with tether.move_on_after(0.01) as scope:
+            await asyncio.sleep(10)
+        return scope.cancelled_caught
+
+    assert asyncio.run(main()) is True
+
+
+def test_cancelled_task_result_and_future_states() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        assert not fut.done()
+        with pytest.raises(asyncio.InvalidStateError):
+            fut.result()
+        fut.cancel("why")
+        with pytest.raises(asyncio.CancelledError):
+            fut.result()
+        task = asyncio.create_task(asyncio.sleep(1))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert task.cancelled()
+        assert asyncio.current_task() is not None
+        assert len(asyncio.all_tasks()) == 1  # only main
+
+    asyncio.run(main())
+
+
+def test_get_running_loop_outside_a_run_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        asyncio.get_running_loop()
+
+
+def test_unretrieved_task_exception_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    async def boom() -> None:
+        raise ValueError("nobody looked")
+
+    async def main() -> None:
+        asyncio.create_task(boom())
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert "Task exception was never retrieved" in caplog.text
+    assert "nobody looked" in caplog.text
+
+
+def test_custom_exception_handler_sees_callback_errors() -> None:
+    seen: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda lp, ctx: seen.append(ctx["message"]))
+        loop.call_soon(lambda: 1 / 0)
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert seen
+    assert seen[0].startswith("Exception in callback")
+
+
+def test_tasks_still_running_at_exit_are_cancelled_and_awaited() -> None:
+    log: list[str] = []
+
+    async def background() -> None:
+        try:
+            await asyncio.sleep(100)
+        finally:
+            log.append("cleaned up")
+
+    async def main() -> None:
+        asyncio.create_task(background())
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert log == ["cleaned up"]
+
+
+def test_gather_cancels_children_when_cancelled() -> None:
+    async def main() -> list[bool]:
+        children = [asyncio.create_task(asyncio.sleep(100)) for _ in range(3)]
+        gathering = asyncio.ensure_future(asyncio.gather(*children))
+        await asyncio.sleep(0.01)
+        gathering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gathering
+        await asyncio.sleep(0)
+        return [c.cancelled() for c in children]
+
+    assert asyncio.run(main()) == [True, True, True]
+
+
+def test_wait_first_exception_and_timeout() -> None:
+    async def boom() -> None:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("x")
+
+    async def main() -> tuple[int, int, int]:
+        slow = asyncio.create_task(asyncio.sleep(1))
+        done, pending = await asyncio.wait(
+            [asyncio.create_task(boom()), slow], return_when=asyncio.FIRST_EXCEPTION
+        )
+        for task in done:
+            task.exception()
+        _, still = await asyncio.wait([slow], timeout=0.01)
+        slow.cancel()
+        return len(done), len(pending), len(still)
+
+    assert asyncio.run(main()) == (1, 1, 1)
+
+
+def test_timeout_reschedule_and_expired() -> None:
+    async def main() -> bool:
+        try:
+            async with asyncio.timeout(None) as cm:
+                cm.reschedule(asyncio.get_running_loop().time() + 0.01)
+                await asyncio.sleep(1)
+        except TimeoutError:
+            return cm.expired()
+        return False
+
+    assert asyncio.run(main()) is True
+
+
+def test_queue_task_done_too_many_times() -> None:
+    async def main() -> None:
+        q: asyncio.Queue[int] = asyncio.Queue()
+        with pytest.raises(ValueError, match="too many"):
+            q.task_done()
+
+    asyncio.run(main())
+
+
+def test_stream_reader_limits_and_incomplete_reads() -> None:
+    async def main() -> None:
+        reader = asyncio.StreamReader(limit=8)
+        reader.feed_data(b"abc")
+        reader.feed_eof()
+        with pytest.raises(asyncio.IncompleteReadError) as info:
+            await reader.readexactly(5)
+        assert info.value.partial == b"abc"
+        long_line = asyncio.StreamReader(limit=4)
+        long_line.feed_data(b"0123456789\n")
+        with pytest.raises(asyncio.LimitOverrunError):
+            await long_line.readuntil(b"\n")
+
+    asyncio.run(main())
+
+
+def test_runner_context_manager() -> None:
+    async def value() -> int:
+        return 7
+
+    with asyncio.Runner() as runner:
+        assert runner.run(value()) == 7
+        assert runner.get_loop().is_closed() is False
+    assert runner.get_loop().is_closed()
+
+
+def test_no_asyncio_needed() -> None:
+    import subprocess
+
+    code = (
+        "import sys, tether.aio as asyncio\n"
+        "async def main():\n    await asyncio.sleep(0)\n"
+        "asyncio.run(main())\nassert 'asyncio' not in sys.modules, 'asyncio imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
