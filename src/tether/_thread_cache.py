@@ -49,7 +49,16 @@ class _Worker:
             thread.name = idle_name
         # Become available before delivering, so a job that `deliver` triggers can reuse us.
         self._cache._idle[self] = None
-        deliver(result)
+        try:
+            deliver(result)
+        except BaseException as exc:
+            # A buggy deliver must not kill a worker that is already back in the pool (the
+            # next job handed to it would be lost): report it as an uncaught thread error.
+            threading.excepthook(
+                threading.ExceptHookArgs(
+                    (type(exc), exc, exc.__traceback__, threading.current_thread())
+                )
+            )
 
     def _loop(self) -> None:
         while True:

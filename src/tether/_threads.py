@@ -25,6 +25,7 @@ from ._core import (
     RunFinishedError,
     RunVar,
     TetherToken,
+    cancel_shielded_checkpoint,
     checkpoint_if_cancelled,
     current_task,
     current_tether_token,
@@ -35,7 +36,7 @@ from ._core import (
     wait_task_rescheduled,
 )
 from ._core._global import GLOBAL_RUN_CONTEXT
-from ._core._util import coroutine_or_error, name_of
+from ._core._util import coroutine_object_error, coroutine_or_error, name_of
 from ._sync import CapacityLimiter
 from ._thread_cache import THREAD_CACHE, start_thread_soon
 from ._timeouts import sleep_forever
@@ -82,19 +83,33 @@ class _Requests:
 class _Request:
     """A from_thread call, executed by the waiting task; the thread blocks on ``reply``."""
 
-    __slots__ = ("args", "fn", "is_async", "reply")
+    __slots__ = ("args", "context", "fn", "is_async", "reply")
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], is_async: bool) -> None:
         self.fn = fn
         self.args = args
         self.is_async = is_async
         self.reply: queue.SimpleQueue[outcome.Outcome[Any]] = queue.SimpleQueue()
+        # The calling thread's context variables, which the call sees (as in Trio).
+        self.context = contextvars.copy_context()
 
     async def run_in_task(self) -> None:
-        if self.is_async:
+        if not self.is_async:
+            self.reply.put(
+                self.context.run(outcome.capture, _call_unprotected_sync, self.fn, self.args)
+            )
+            return
+        # The kernel runs each step of a task in task.context: adopt the thread's context
+        # for the call (a schedule point makes the next step start in it), then restore.
+        task = current_task()
+        saved = task.context
+        task.context = self.context
+        try:
+            await cancel_shielded_checkpoint()
             result = await outcome.acapture(_call_unprotected_async, self.fn, self.args)
-        else:
-            result = outcome.capture(_call_unprotected_sync, self.fn, self.args)
+        finally:
+            task.context = saved
+        await cancel_shielded_checkpoint()
         self.reply.put(result)
 
 
@@ -285,7 +300,7 @@ def _run_request_in_system_task(request: _Request) -> None:
         request.reply.put(outcome.capture(_call_unprotected_sync, request.fn, request.args))
         return
     try:
-        spawn_system_task(request.run_in_task, name=request.fn)
+        spawn_system_task(request.run_in_task, name=request.fn, context=request.context)
     except RuntimeError as exc:  # the run is shutting down
         request.reply.put(outcome.Error(RunFinishedError(str(exc))))
 
@@ -302,6 +317,8 @@ def from_thread_run(
     and :exc:`~tether.RunFinishedError` if the run is over.
     """
     token, requests = _resolve_token(tether_token, "run")
+    if inspect.iscoroutine(async_fn):
+        raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"from_thread.run expected an async function, not {async_fn!r}")
     return _send_request(token, requests, _Request(async_fn, args, is_async=True))  # type: ignore[no-any-return]
@@ -315,6 +332,8 @@ def from_thread_run_sync(
     Finds the loop the same way as :func:`run`. ``sync_fn`` must not block.
     """
     token, requests = _resolve_token(tether_token, "run_sync")
+    if inspect.iscoroutine(sync_fn):
+        raise coroutine_object_error(sync_fn)
     if inspect.iscoroutinefunction(sync_fn):
         raise TypeError(
             f"from_thread.run_sync expected a sync function, but {name_of(sync_fn)} is async; "

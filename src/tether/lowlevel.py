@@ -2,18 +2,13 @@
 
 from ._core import (
     Abort,
-    FrameInfo,
-    NurseryInfo,
     ParkingLot,
     ParkingLotStatistics,
     RaiseCancelT,
     RunStatistics,
     RunVar,
     RunVarToken,
-    ScopeInfo,
     Task,
-    TaskInfo,
-    TaskTree,
     TetherToken,
     add_instrument,
     add_parking_lot_breaker,
@@ -28,16 +23,23 @@ from ._core import (
     currently_ki_protected,
     disable_ki_protection,
     enable_ki_protection,
-    enable_task_dump_on_signal,
     notify_closing,
     remove_instrument,
     remove_parking_lot_breaker,
     reschedule,
     spawn_system_task,
-    task_tree,
     wait_readable,
     wait_task_rescheduled,
     wait_writable,
+)
+from ._core._introspect import (
+    FrameInfo,
+    NurseryInfo,
+    ScopeInfo,
+    TaskInfo,
+    TaskTree,
+    enable_task_dump_on_signal,
+    task_tree,
 )
 from ._fd_stream import FdStream
 from ._subprocess import open_process

@@ -19,15 +19,6 @@ from ._exceptions import (
     WouldBlock,
 )
 from ._handles import TaskCancelledError, TaskFailedError, TaskHandle
-from ._introspect import (
-    FrameInfo,
-    NurseryInfo,
-    ScopeInfo,
-    TaskInfo,
-    TaskTree,
-    enable_task_dump_on_signal,
-    task_tree,
-)
 from ._io import IOStatistics, notify_closing, wait_readable, wait_writable
 from ._ki import currently_ki_protected, disable_ki_protection, enable_ki_protection
 from ._local import RunVar, RunVarToken
@@ -76,12 +67,10 @@ __all__ = [
     "Clock",
     "ClosedResourceError",
     "EndOfChannel",
-    "FrameInfo",
     "IOStatistics",
     "Instrument",
     "MockClock",
     "Nursery",
-    "NurseryInfo",
     "NurseryManager",
     "ParkingLot",
     "ParkingLotStatistics",
@@ -90,14 +79,11 @@ __all__ = [
     "RunStatistics",
     "RunVar",
     "RunVarToken",
-    "ScopeInfo",
     "Task",
     "TaskCancelledError",
     "TaskFailedError",
     "TaskHandle",
-    "TaskInfo",
     "TaskStatus",
-    "TaskTree",
     "TetherInternalError",
     "TetherToken",
     "WouldBlock",
@@ -118,7 +104,6 @@ __all__ = [
     "currently_ki_protected",
     "disable_ki_protection",
     "enable_ki_protection",
-    "enable_task_dump_on_signal",
     "notify_closing",
     "open_nursery",
     "remove_instrument",
@@ -127,7 +112,6 @@ __all__ = [
     "run",
     "shutdown_requested",
     "spawn_system_task",
-    "task_tree",
     "wait_all_tasks_blocked",
     "wait_readable",
     "wait_shutdown_requested",

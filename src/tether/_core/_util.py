@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections.abc
 import functools
-import inspect
 import types
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, final
 
@@ -12,6 +11,9 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 T = TypeVar("T")
+# Code flags (see the inspect module, which costs milliseconds to import).
+_CO_ITERABLE_COROUTINE = 0x100
+_CO_ASYNC_GENERATOR = 0x200
 
 __all__ = ["NoPublicConstructor", "coroutine_or_error", "final", "name_of"]
 
@@ -72,7 +74,8 @@ def coroutine_or_error(async_fn: object, *args: object) -> Coroutine[Any, Any, A
         raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"tether expected an async function, but got {async_fn!r}")
-    if inspect.isasyncgenfunction(async_fn):
+    code = getattr(async_fn, "__code__", None)
+    if code is not None and code.co_flags & _CO_ASYNC_GENERATOR:
         raise TypeError(
             f"tether expected an async function, but {name_of(async_fn)} is an async "
             "generator function; iterate it from inside an async function instead"
@@ -83,12 +86,12 @@ def coroutine_or_error(async_fn: object, *args: object) -> Coroutine[Any, Any, A
 def _check_call_result(async_fn: object, coro: object) -> Coroutine[Any, Any, Any]:
     if isinstance(coro, collections.abc.Coroutine):
         return coro
-    if inspect.isasyncgen(coro):
+    if type(coro) is types.AsyncGeneratorType:
         raise TypeError(
             f"tether expected an async function, but {name_of(async_fn)} is an async "
             "generator function; iterate it from inside an async function instead"
         )
-    if inspect.isgenerator(coro) and coro.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
+    if type(coro) is types.GeneratorType and coro.gi_code.co_flags & _CO_ITERABLE_COROUTINE:
         return coro  # type: ignore[return-value]  # a @types.coroutine generator: fine
     foreign = _looks_like_foreign_awaitable(coro)
     if foreign is not None:
