@@ -33,6 +33,7 @@ from ._core import (
     Task,
     WouldBlock,
     cancel_shielded_checkpoint,
+    checkpoint,
     checkpoint_if_cancelled,
     current_task,
     current_tether_token,
@@ -104,12 +105,16 @@ class _State(Generic[T]):
 
         await wait_task_rescheduled(abort)
 
-    def wait_in_thread_locked(self, deadline: float) -> None:
+    def refuse_loop_thread(self) -> None:
+        # Always, not only when the call would block: code that works while the buffer
+        # happens to allow it would deadlock the loop under load.
         if threading.get_ident() == self.loop_thread and GLOBAL_RUN_CONTEXT.runner is not None:
             raise RuntimeError(
                 "blocking bridge-channel calls from the loop's own thread would deadlock; "
                 "use 'await send()' / 'await receive()' there"
             )
+
+    def wait_in_thread_locked(self, deadline: float) -> None:
         remaining = None if deadline == math.inf else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             raise TimeoutError("bridge channel operation timed out")
@@ -178,6 +183,9 @@ class BridgeSendChannel(SendChannel[T]):
         ``TimeoutError`` after ``timeout`` seconds."""
         deadline = _deadline(timeout)
         state = self._state
+        if self._closed:
+            raise ClosedResourceError("this send channel is closed")
+        state.refuse_loop_thread()
         with state.lock:
             while not self._try_send_locked(value):
                 state.wait_in_thread_locked(deadline)
@@ -199,8 +207,9 @@ class BridgeSendChannel(SendChannel[T]):
             state.notify_locked()
 
     async def aclose(self) -> None:
+        """Close this handle like :meth:`close`, then checkpoint (as memory channels do)."""
         self.close()
-        await cancel_shielded_checkpoint()
+        await checkpoint()
 
     def __enter__(self) -> BridgeSendChannel[T]:
         return self
@@ -268,6 +277,9 @@ class BridgeReceiveChannel(ReceiveChannel[T]):
         closed and the buffer is empty."""
         deadline = _deadline(timeout)
         state = self._state
+        if self._closed:
+            raise ClosedResourceError("this receive channel is closed")
+        state.refuse_loop_thread()
         with state.lock:
             while True:
                 ok, value = self._try_receive_locked()
@@ -304,8 +316,9 @@ class BridgeReceiveChannel(ReceiveChannel[T]):
             state.notify_locked()
 
     async def aclose(self) -> None:
+        """Close this handle like :meth:`close`, then checkpoint (as memory channels do)."""
         self.close()
-        await cancel_shielded_checkpoint()
+        await checkpoint()
 
     def __enter__(self) -> BridgeReceiveChannel[T]:
         return self
@@ -339,7 +352,9 @@ def open_bridge_channel(
     receive_channel)``; clone either end for more producers or consumers. Closing rules
     are those of :func:`tether.open_memory_channel`.
     """
-    if max_buffer_size != math.inf and not isinstance(max_buffer_size, int):
+    if isinstance(max_buffer_size, bool) or (
+        max_buffer_size != math.inf and not isinstance(max_buffer_size, int)
+    ):
         raise TypeError("max_buffer_size must be an int or math.inf")
     if max_buffer_size < 1:
         raise ValueError(

@@ -70,7 +70,8 @@ def cancel_shielded_checkpoint() -> Generator[Any, Any, None]:
 
 
 @enable_ki_protection
-async def wait_task_rescheduled(abort_func: AbortFunc) -> Any:
+@types.coroutine
+def wait_task_rescheduled(abort_func: AbortFunc) -> Generator[Any, Any, Any]:
     """Park the current task until someone calls :func:`reschedule` on it.
 
     ``abort_func(raise_cancel)`` is called if the task is cancelled (or gets a
@@ -81,7 +82,7 @@ async def wait_task_rescheduled(abort_func: AbortFunc) -> Any:
     """
     if not callable(abort_func):
         raise TypeError(f"abort_func must be callable, not {abort_func!r}")
-    return await _yield(abort_func)
+    return (yield abort_func)
 
 
 def describe_bad_yield(msg: object) -> str:
