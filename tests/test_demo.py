@@ -18,6 +18,8 @@ def test_demo_tours_every_tier(capsys: pytest.CaptureFixture[str]) -> None:
         "caught with except*: ['something went wrong']",
         "start_task(square, 3) -> 9",
         "gather -> [0, 1, 4, 9]",
+        "the client still gets: finished my request",
+        "hard-cancelled: False",
         "producer/consumer",
         "THREAD ANSWERED 7",
         "echoed: second line",

@@ -11,6 +11,8 @@ import sys
 import time
 
 import tether
+import tether.lowlevel
+import tether.testing
 
 
 def heading(title: str) -> None:
@@ -93,6 +95,35 @@ async def results() -> None:
     print(f"   the heartbeat service beat {len(beats)} times and ended with the nursery")
 
 
+async def graceful_shutdown() -> None:
+    heading("graceful shutdown, and 'what is my program doing?'")
+
+    async def slow_request(stream: tether.SocketStream) -> None:
+        await stream.receive_some()
+        await tether.sleep(0.05)  # a request in flight when the shutdown comes
+        await stream.send_all(b"finished my request")
+
+    with tether.CancelScope() as server_scope:
+        async with tether.open_nursery() as nursery:
+            listeners = await nursery.start(
+                functools.partial(tether.serve_tcp, slow_request, 0, host="127.0.0.1")
+            )
+            port = listeners[0].socket.getsockname()[1]
+            client = await tether.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(b"request")
+            await tether.testing.wait_all_tasks_blocked()
+            tree = tether.lowlevel.task_tree()
+            handler = next(
+                t for t in tree.tasks() if any(f.function.endswith("slow_request") for f in t.stack)
+            )
+            print(f"   task tree: {len(tree.tasks())} tasks; the handler is {handler.blocked_on}")
+            server_scope.request_shutdown(grace_period=5)
+            reply = (await client.receive_some()).decode()
+            print(f"   shutdown requested; the client still gets: {reply}")
+            await client.aclose()
+    print(f"   the server stopped by itself (hard-cancelled: {server_scope.cancelled_caught})")
+
+
 async def threads() -> None:
     heading("blocking code in worker threads (tier 5)")
 
@@ -142,6 +173,7 @@ async def main() -> None:
     await timeouts()
     await errors()
     await results()
+    await graceful_shutdown()
     try:
         from ._demo_channels import demo_channels
     except ImportError:  # pragma: no cover  # the channels tier is always there today
