@@ -24,6 +24,7 @@ def test_demo_tours_every_tier(capsys: pytest.CaptureFixture[str]) -> None:
         "THREAD ANSWERED 7",
         "echoed: second line",
         "child said: running processes!",
+        "file: written and read back in worker threads",
         "done.",
     ):
         assert expected in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import tempfile
 import time
 
 import tether
@@ -158,13 +159,18 @@ async def echo_server() -> None:
 
 
 async def subprocess_section() -> None:
-    heading("running a program")
+    heading("running a program, and async files")
     result = await tether.run_process(
         [sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])"],
         stdin=b"!sessecorp gninnur",
         capture_stdout=True,
     )
     print(f"   child said: {result.stdout.decode().strip()}")
+    with tempfile.TemporaryDirectory() as directory:
+        path = tether.Path(directory) / "note.txt"
+        await path.write_text("written and read back in worker threads")
+        async with await tether.open_file(path) as f:
+            print(f"   file: {await f.read()}")
 
 
 async def main() -> None:
