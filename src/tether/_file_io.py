@@ -154,48 +154,6 @@ def _wrap_path_result(value: Any) -> Any:
     return value
 
 
-# pathlib.Path methods that touch the file system: async (in a worker thread) on Path.
-_PATH_IO_METHODS = (
-    "absolute",
-    "chmod",
-    "cwd",
-    "exists",
-    "expanduser",
-    "glob",
-    "group",
-    "hardlink_to",
-    "home",
-    "is_block_device",
-    "is_char_device",
-    "is_dir",
-    "is_fifo",
-    "is_file",
-    "is_mount",
-    "is_socket",
-    "is_symlink",
-    "iterdir",
-    "lchmod",
-    "lstat",
-    "mkdir",
-    "owner",
-    "read_bytes",
-    "read_text",
-    "readlink",
-    "rename",
-    "replace",
-    "resolve",
-    "rglob",
-    "rmdir",
-    "samefile",
-    "stat",
-    "symlink_to",
-    "touch",
-    "unlink",
-    "write_bytes",
-    "write_text",
-)
-
-
 if sys.platform == "win32":  # pragma: no cover
     _PurePlatformPath: TypeAlias = pathlib.PureWindowsPath
 else:
@@ -209,9 +167,6 @@ class Path(_PurePlatformPath):
     ``await path.exists()``; ``iterdir``/``glob``/``rglob`` return lists)."""
 
     __slots__ = ()
-
-    def _sync(self) -> pathlib.Path:
-        return pathlib.Path(self)
 
     async def open(
         self,
@@ -227,24 +182,186 @@ class Path(_PurePlatformPath):
     def __repr__(self) -> str:
         return f"tether.Path({str(self)!r})"
 
-
-def _make_io_method(name: str) -> Callable[..., Any]:
-    async def method(self: Path, *args: Any, **kwargs: Any) -> Any:
-        target = getattr(self._sync(), name)
+    async def _in_thread(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(pathlib.Path(self), name)
 
         def call() -> Any:
-            result = target(*args, **kwargs)
+            result = method(*args, **kwargs)
             if name in ("iterdir", "glob", "rglob"):
                 result = list(result)
             return result
 
         return _wrap_path_result(await to_thread.run_sync(call))
 
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Like :meth:`pathlib.Path.{name}`, in a worker thread."
-    return method
+    async def absolute(self) -> Path:
+        """Like :meth:`pathlib.Path.absolute`, in a worker thread."""
+        result: Path = await self._in_thread("absolute")
+        return result
 
+    async def exists(self) -> bool:
+        """Like :meth:`pathlib.Path.exists`, in a worker thread."""
+        result: bool = await self._in_thread("exists")
+        return result
 
-for _name in _PATH_IO_METHODS:
-    if hasattr(pathlib.Path, _name):
-        setattr(Path, _name, _make_io_method(_name))
+    async def expanduser(self) -> Path:
+        """Like :meth:`pathlib.Path.expanduser`, in a worker thread."""
+        result: Path = await self._in_thread("expanduser")
+        return result
+
+    async def is_block_device(self) -> bool:
+        """Like :meth:`pathlib.Path.is_block_device`, in a worker thread."""
+        result: bool = await self._in_thread("is_block_device")
+        return result
+
+    async def is_char_device(self) -> bool:
+        """Like :meth:`pathlib.Path.is_char_device`, in a worker thread."""
+        result: bool = await self._in_thread("is_char_device")
+        return result
+
+    async def is_dir(self) -> bool:
+        """Like :meth:`pathlib.Path.is_dir`, in a worker thread."""
+        result: bool = await self._in_thread("is_dir")
+        return result
+
+    async def is_fifo(self) -> bool:
+        """Like :meth:`pathlib.Path.is_fifo`, in a worker thread."""
+        result: bool = await self._in_thread("is_fifo")
+        return result
+
+    async def is_file(self) -> bool:
+        """Like :meth:`pathlib.Path.is_file`, in a worker thread."""
+        result: bool = await self._in_thread("is_file")
+        return result
+
+    async def is_mount(self) -> bool:
+        """Like :meth:`pathlib.Path.is_mount`, in a worker thread."""
+        result: bool = await self._in_thread("is_mount")
+        return result
+
+    async def is_socket(self) -> bool:
+        """Like :meth:`pathlib.Path.is_socket`, in a worker thread."""
+        result: bool = await self._in_thread("is_socket")
+        return result
+
+    async def is_symlink(self) -> bool:
+        """Like :meth:`pathlib.Path.is_symlink`, in a worker thread."""
+        result: bool = await self._in_thread("is_symlink")
+        return result
+
+    async def owner(self) -> str:
+        """Like :meth:`pathlib.Path.owner`, in a worker thread."""
+        result: str = await self._in_thread("owner")
+        return result
+
+    async def group(self) -> str:
+        """Like :meth:`pathlib.Path.group`, in a worker thread."""
+        result: str = await self._in_thread("group")
+        return result
+
+    async def iterdir(self) -> list[Path]:
+        """Like :meth:`pathlib.Path.iterdir`, in a worker thread."""
+        result: list[Path] = await self._in_thread("iterdir")
+        return result
+
+    async def glob(self, pattern: str) -> list[Path]:
+        """Like :meth:`pathlib.Path.glob`, in a worker thread."""
+        result: list[Path] = await self._in_thread("glob", pattern)
+        return result
+
+    async def rglob(self, pattern: str) -> list[Path]:
+        """Like :meth:`pathlib.Path.rglob`, in a worker thread."""
+        result: list[Path] = await self._in_thread("rglob", pattern)
+        return result
+
+    async def lstat(self) -> os.stat_result:
+        """Like :meth:`pathlib.Path.lstat`, in a worker thread."""
+        result: os.stat_result = await self._in_thread("lstat")
+        return result
+
+    async def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        """Like :meth:`pathlib.Path.stat`, in a worker thread."""
+        result: os.stat_result = await self._in_thread("stat", follow_symlinks=follow_symlinks)
+        return result
+
+    async def chmod(self, mode: int, *, follow_symlinks: bool = True) -> None:
+        """Like :meth:`pathlib.Path.chmod`, in a worker thread."""
+        await self._in_thread("chmod", mode, follow_symlinks=follow_symlinks)
+
+    async def mkdir(self, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
+        """Like :meth:`pathlib.Path.mkdir`, in a worker thread."""
+        await self._in_thread("mkdir", mode=mode, parents=parents, exist_ok=exist_ok)
+
+    async def rmdir(self) -> None:
+        """Like :meth:`pathlib.Path.rmdir`, in a worker thread."""
+        await self._in_thread("rmdir")
+
+    async def unlink(self, missing_ok: bool = False) -> None:
+        """Like :meth:`pathlib.Path.unlink`, in a worker thread."""
+        await self._in_thread("unlink", missing_ok=missing_ok)
+
+    async def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
+        """Like :meth:`pathlib.Path.touch`, in a worker thread."""
+        await self._in_thread("touch", mode=mode, exist_ok=exist_ok)
+
+    async def read_bytes(self) -> bytes:
+        """Like :meth:`pathlib.Path.read_bytes`, in a worker thread."""
+        result: bytes = await self._in_thread("read_bytes")
+        return result
+
+    async def read_text(self, encoding: str | None = None, errors: str | None = None) -> str:
+        """Like :meth:`pathlib.Path.read_text`, in a worker thread."""
+        result: str = await self._in_thread("read_text", encoding=encoding, errors=errors)
+        return result
+
+    async def write_bytes(self, data: bytes) -> int:
+        """Like :meth:`pathlib.Path.write_bytes`, in a worker thread."""
+        result: int = await self._in_thread("write_bytes", data)
+        return result
+
+    async def write_text(
+        self,
+        data: str,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> int:
+        """Like :meth:`pathlib.Path.write_text`, in a worker thread."""
+        result: int = await self._in_thread(
+            "write_text", data, encoding=encoding, errors=errors, newline=newline
+        )
+        return result
+
+    async def readlink(self) -> Path:
+        """Like :meth:`pathlib.Path.readlink`, in a worker thread."""
+        result: Path = await self._in_thread("readlink")
+        return result
+
+    async def rename(self, target: str | os.PathLike[str]) -> Path:
+        """Like :meth:`pathlib.Path.rename`, in a worker thread."""
+        result: Path = await self._in_thread("rename", target)
+        return result
+
+    async def replace(self, target: str | os.PathLike[str]) -> Path:
+        """Like :meth:`pathlib.Path.replace`, in a worker thread."""
+        result: Path = await self._in_thread("replace", target)
+        return result
+
+    async def resolve(self, strict: bool = False) -> Path:
+        """Like :meth:`pathlib.Path.resolve`, in a worker thread."""
+        result: Path = await self._in_thread("resolve", strict=strict)
+        return result
+
+    async def samefile(self, other_path: str | os.PathLike[str]) -> bool:
+        """Like :meth:`pathlib.Path.samefile`, in a worker thread."""
+        result: bool = await self._in_thread("samefile", other_path)
+        return result
+
+    async def symlink_to(
+        self, target: str | os.PathLike[str], target_is_directory: bool = False
+    ) -> None:
+        """Like :meth:`pathlib.Path.symlink_to`, in a worker thread."""
+        await self._in_thread("symlink_to", target, target_is_directory=target_is_directory)
+
+    async def hardlink_to(self, target: str | os.PathLike[str]) -> None:
+        """Like :meth:`pathlib.Path.hardlink_to`, in a worker thread."""
+        await self._in_thread("hardlink_to", target)
