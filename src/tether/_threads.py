@@ -297,7 +297,9 @@ def _send_request(token: TetherToken, requests: _Requests | None, request: _Requ
 
 def _run_request_in_system_task(request: _Request) -> None:
     if not request.is_async:
-        request.reply.put(outcome.capture(_call_unprotected_sync, request.fn, request.args))
+        request.reply.put(
+            request.context.run(outcome.capture, _call_unprotected_sync, request.fn, request.args)
+        )
         return
     try:
         spawn_system_task(request.run_in_task, name=request.fn, context=request.context)
