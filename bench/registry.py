@@ -24,6 +24,16 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
         "items/s",
         "1,000,000 items from a producer to a consumer through a 100-item buffer",
     ),
+    "thread_sequential": (
+        "bench.threads",
+        "calls/s",
+        "20,000 sequential trivial calls offloaded to a worker thread",
+    ),
+    "thread_concurrent": (
+        "bench.threads",
+        "calls/s",
+        "1,000 concurrent trivial calls offloaded to worker threads",
+    ),
     "echo64_c1": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 1 client"),
     "echo64_c10": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 10 clients"),
     "echo64_c100": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 100 clients"),

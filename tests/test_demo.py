@@ -22,6 +22,7 @@ def test_demo_tours_every_tier(capsys: pytest.CaptureFixture[str]) -> None:
         "hard-cancelled: False",
         "producer/consumer",
         "THREAD ANSWERED 7",
+        "the thread at the end received ['ALPHA', 'BETA', 'GAMMA']",
         "echoed: second line",
         "child said: running processes!",
         "file: written and read back in worker threads",

@@ -133,6 +133,9 @@ async def threads() -> None:
         return tether.from_thread.run_sync(str.upper, f"thread answered {n}")
 
     print("   " + await tether.to_thread.run_sync(blocking_io, 7))
+    from ._demo_threads import demo_threads
+
+    await demo_threads()
 
 
 async def echo_server() -> None:

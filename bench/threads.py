@@ -1,0 +1,153 @@
+"""Thread offloading: trivial calls handed to worker threads and back.
+
+* ``thread_sequential``: one task makes 20,000 calls in a row, each waiting for the last:
+  ``await to_thread.run_sync(noop)``. Measures one hand-off to a (cached) worker thread
+  and one wake-up of the loop from that thread, end to end.
+* ``thread_concurrent``: 1,000 tasks make one call each, all at once. Measures the same
+  under the thread limiter (40 threads for tether and trio; asyncio's default executor
+  has ``min(32, os.cpu_count() + 4)`` workers), including starting the worker threads.
+
+Peers: ``trio.to_thread.run_sync`` and ``asyncio.to_thread`` (the default executor).
+Only the calls are timed, inside the running loop, not the start and end of the run.
+
+Run it alone with ``python -m bench.threads`` (each measurement in a fresh interpreter,
+frameworks interleaved, medians and tether's ratio to each peer printed), or through the
+harness: ``python -m bench --workloads thread_sequential,thread_concurrent``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+SEQUENTIAL_CALLS = 20_000
+CONCURRENT_CALLS = 1_000
+
+Workload = Callable[[], tuple[int, float]]
+
+
+def noop() -> None:
+    pass
+
+
+# -- tether -----------------------------------------------------------------------------------
+
+
+def tether_workloads() -> dict[str, Workload]:
+    import tether
+
+    async def sequential() -> float:
+        run_sync = tether.to_thread.run_sync
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await run_sync(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with tether.open_nursery() as nursery:
+            for _ in range(CONCURRENT_CALLS):
+                nursery.start_soon(tether.to_thread.run_sync, noop)
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, tether.run(sequential)),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, tether.run(concurrent)),
+    }
+
+
+# -- trio -------------------------------------------------------------------------------------
+
+
+def trio_workloads() -> dict[str, Workload]:
+    import trio
+
+    async def sequential() -> float:
+        run_sync = trio.to_thread.run_sync
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await run_sync(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with trio.open_nursery() as nursery:
+            for _ in range(CONCURRENT_CALLS):
+                nursery.start_soon(trio.to_thread.run_sync, noop)
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, trio.run(sequential)),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, trio.run(concurrent)),
+    }
+
+
+# -- asyncio (and uvloop, which only swaps the loop) --------------------------------------------
+
+
+def asyncio_workloads(use_uvloop: bool = False) -> dict[str, Workload]:
+    import asyncio
+
+    if use_uvloop:
+        import uvloop
+
+        def run(coro: Any) -> float:
+            return uvloop.run(coro)  # type: ignore[no-any-return]
+    else:
+
+        def run(coro: Any) -> float:
+            return asyncio.run(coro)
+
+    async def sequential() -> float:
+        to_thread = asyncio.to_thread
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await to_thread(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for _ in range(CONCURRENT_CALLS):
+                group.create_task(asyncio.to_thread(noop))
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, run(sequential())),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, run(concurrent())),
+    }
+
+
+FRAMEWORKS: dict[str, Callable[[], dict[str, Workload]]] = {
+    "tether": tether_workloads,
+    "trio": trio_workloads,
+    "asyncio": asyncio_workloads,
+    "uvloop": lambda: asyncio_workloads(use_uvloop=True),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure both thread workloads under tether, trio and asyncio (where importable)."""
+    import argparse
+
+    from .__main__ import main as harness_main
+
+    parser = argparse.ArgumentParser(prog="python -m bench.threads", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frameworks", default="tether,trio,asyncio")
+    args = parser.parse_args(argv)
+    harness_main(
+        [
+            "--workloads",
+            "thread_sequential,thread_concurrent",
+            "--frameworks",
+            args.frameworks,
+            "--rounds",
+            str(args.rounds),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
