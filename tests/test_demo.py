@@ -25,6 +25,7 @@ def test_demo_tours_every_tier(capsys: pytest.CaptureFixture[str]) -> None:
         "the thread at the end received ['ALPHA', 'BETA', 'GAMMA']",
         "echoed: second line",
         "child said: running processes!",
+        "received SIGUSR1 through open_signal_receiver",
         "file: written and read back in worker threads",
         "done.",
     ):

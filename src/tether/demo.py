@@ -7,8 +7,11 @@ about a second and exit by themselves.
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 import tether
@@ -162,13 +165,19 @@ async def echo_server() -> None:
 
 
 async def subprocess_section() -> None:
-    heading("running a program, and async files")
+    heading("running a program, signals, and async files")
     result = await tether.run_process(
         [sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])"],
         stdin=b"!sessecorp gninnur",
         capture_stdout=True,
     )
     print(f"   child said: {result.stdout.decode().strip()}")
+    if threading.current_thread() is threading.main_thread():
+        with tether.open_signal_receiver(signal.SIGUSR1) as signals:
+            os.kill(os.getpid(), signal.SIGUSR1)
+            async for signum in signals:
+                print(f"   received {signal.Signals(signum).name} through open_signal_receiver")
+                break
     with tempfile.TemporaryDirectory() as directory:
         path = tether.Path(directory) / "note.txt"
         await path.write_text("written and read back in worker threads")
