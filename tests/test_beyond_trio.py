@@ -339,7 +339,10 @@ def test_dump_refuses_processes_that_did_not_enable_it() -> None:
 def test_async_repl_supports_top_level_await() -> None:
     script = "x = await tether.gather(lambda: tether.sleep(0))\nprint('result', x)\n"
     result = subprocess.run(
-        [sys.executable, "-m", "tether"], input=script, capture_output=True, text=True,
+        [sys.executable, "-m", "tether"],
+        input=script,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert "result [None]" in result.stdout
@@ -415,3 +418,40 @@ def test_scheduling_seed_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert from_env == _interleaving(77)
 
 
+async def test_unwrap_single_error_lets_a_lone_error_out_bare() -> None:
+    async def fails() -> None:
+        raise KeyError("lonely")
+
+    with pytest.raises(KeyError, match="lonely") as info:
+        with tether.unwrap_single_error():
+            async with tether.open_nursery():
+                async with tether.open_nursery() as inner:  # one-member groups, nested
+                    inner.start_soon(fails)
+    assert isinstance(info.value.__context__, BaseExceptionGroup)
+    # The error keeps its own frames: the failing function is in its traceback.
+    assert "fails" in {entry.name for entry in info.traceback}
+
+
+async def test_unwrap_single_error_keeps_groups_of_several() -> None:
+    async def fails(exc: Exception) -> None:
+        raise exc
+
+    with pytest.raises(ExceptionGroup) as info:
+        with tether.unwrap_single_error():
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(fails, KeyError(1))
+                nursery.start_soon(fails, ValueError(2))
+    assert {type(e) for e in info.value.exceptions} == {KeyError, ValueError}
+
+
+def test_unwrap_single_error_leaves_other_exceptions_and_success_alone() -> None:
+    with pytest.raises(ValueError):
+        with tether.unwrap_single_error():
+            raise ValueError
+    with tether.unwrap_single_error():
+        pass
+    with pytest.raises(BaseExceptionGroup):
+        with tether.unwrap_single_error():
+            raise BaseExceptionGroup(
+                "two-deep, then two", [ExceptionGroup("x", [KeyError(), KeyError()])]
+            )

@@ -176,6 +176,9 @@ if TYPE_CHECKING:
     from ._sync import (
         StrictFIFOLock as StrictFIFOLock,
     )
+    from ._unwrap import (
+        unwrap_single_error as unwrap_single_error,
+    )
 
 __version__ = "0.1.0.dev0"
 
@@ -224,6 +227,7 @@ _LAZY_NAMES = {
     "Semaphore": "_sync",
     "SemaphoreStatistics": "_sync",
     "StrictFIFOLock": "_sync",
+    "unwrap_single_error": "_unwrap",
 }
 
 
@@ -321,6 +325,7 @@ __all__ = [
     "socket",
     "to_process",
     "to_thread",
+    "unwrap_single_error",
     "wait_shutdown_requested",
     "wrap_file",
 ]
