@@ -422,11 +422,14 @@ async def test_unwrap_single_error_lets_a_lone_error_out_bare() -> None:
     async def fails() -> None:
         raise KeyError("lonely")
 
-    with pytest.raises(KeyError, match="lonely") as info:
+    async def nested_nurseries() -> None:
         with tether.unwrap_single_error():
             async with tether.open_nursery():
                 async with tether.open_nursery() as inner:  # one-member groups, nested
                     inner.start_soon(fails)
+
+    with pytest.raises(KeyError, match="lonely") as info:
+        await nested_nurseries()
     assert isinstance(info.value.__context__, BaseExceptionGroup)
     # The error keeps its own frames: the failing function is in its traceback.
     assert "fails" in {entry.name for entry in info.traceback}
@@ -436,11 +439,14 @@ async def test_unwrap_single_error_keeps_groups_of_several() -> None:
     async def fails(exc: Exception) -> None:
         raise exc
 
-    with pytest.raises(ExceptionGroup) as info:
+    async def two_failures() -> None:
         with tether.unwrap_single_error():
             async with tether.open_nursery() as nursery:
                 nursery.start_soon(fails, KeyError(1))
                 nursery.start_soon(fails, ValueError(2))
+
+    with pytest.raises(ExceptionGroup) as info:
+        await two_failures()
     assert {type(e) for e in info.value.exceptions} == {KeyError, ValueError}
 
 
