@@ -38,6 +38,7 @@ _factory: RunVar[SocketFactory | None] = RunVar("tether.socket factory", default
 
 _NUMERIC_ONLY = _stdlib_socket.AI_NUMERICHOST | _stdlib_socket.AI_NUMERICSERV
 _HAS_UNIX = hasattr(_stdlib_socket, "AF_UNIX")
+_NO_SENDFILE_ERRNOS = (errno.EINVAL, errno.ENOSYS, errno.ESPIPE, errno.EOPNOTSUPP)
 
 
 def set_custom_hostname_resolver(
@@ -144,12 +145,17 @@ def socket(
     family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None
 ) -> SocketType:
     """Create a tether socket; the arguments are those of :class:`socket.socket`
-    (defaults: IPv4 TCP; with ``fileno`` the family and type are detected)."""
+    (defaults: IPv4 TCP; with ``fileno`` the family and type are detected). Inside a run
+    a factory installed with :func:`set_custom_socket_factory` makes it (unless ``fileno``
+    is given); outside a run it is always a plain socket."""
     if fileno is None:
         family = _stdlib_socket.AF_INET if family == -1 else family
         type = _stdlib_socket.SOCK_STREAM if type == -1 else type
         proto = 0 if proto == -1 else proto
-        factory = _factory.get()
+        try:
+            factory = _factory.get()
+        except RuntimeError:
+            factory = None  # outside a run (like socketpair and fromfd): no hook to ask
         if factory is not None:
             return factory.socket(family, type, proto)
     return from_stdlib_socket(_stdlib_socket.socket(family, type, proto, fileno))
@@ -173,7 +179,15 @@ def fromfd(fd: int, family: int, type: int, proto: int = 0) -> SocketType:
 # -- the socket ------------------------------------------------------------------------------------
 
 
+def _check_open(sock: _stdlib_socket.socket) -> None:
+    # What the stdlib's own methods raise on a closed socket (select and the I/O backend
+    # would raise ValueError for fd -1 instead).
+    if sock.fileno() == -1:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+
 def _is_readable_now(sock: _stdlib_socket.socket) -> bool:
+    _check_open(sock)
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
@@ -272,8 +286,13 @@ class SocketType(metaclass=NoPublicConstructor):
         return _is_readable_now(self._sock)
 
     def detach(self) -> int:
-        """Give up the fd without closing it; returns it."""
+        """Give up the fd without closing it; returns it (-1 if the socket was closed)."""
         return self._sock.detach()
+
+    def dup(self) -> SocketType:
+        """A new tether socket on a duplicate of this one's fd (closing either leaves the
+        other open)."""
+        return SocketType._create(self._sock.dup())
 
     def close(self) -> None:
         """Close the socket. Tasks waiting on it are woken with ``ClosedResourceError``."""
@@ -341,7 +360,10 @@ class SocketType(metaclass=NoPublicConstructor):
                 self._sock.connect(address)
                 return
             except BlockingIOError:
-                pass
+                if _HAS_UNIX and self._sock.family == _stdlib_socket.AF_UNIX:
+                    # Not "in progress": the listener's backlog is full. Readiness would
+                    # not tell when it has room, and reporting success would be a lie.
+                    raise
             await wait_writable(self._sock)
         except BaseException as exc:
             if not isinstance(exc, Exception):  # Cancelled, KeyboardInterrupt
@@ -464,7 +486,9 @@ class SocketType(metaclass=NoPublicConstructor):
                     await wait_writable(self._sock)
                     continue
                 except OSError as exc:
-                    if exc.errno in (errno.EINVAL, errno.ENOSYS) and sent_total == 0:
+                    # The kernel cannot sendfile from this kind of file (a pipe gives
+                    # ESPIPE, some file systems EINVAL): copy it instead.
+                    if exc.errno in _NO_SENDFILE_ERRNOS and sent_total == 0:
                         return await self._sendfile_by_copy(file, offset, count)
                     raise
                 if sent == 0:
@@ -495,9 +519,11 @@ class SocketType(metaclass=NoPublicConstructor):
 
     async def wait_writable(self) -> None:
         """Block until the socket is writable."""
+        _check_open(self._sock)
         await wait_writable(self._sock)
 
     async def wait_readable(self) -> None:
         """Block until the socket is readable."""
+        _check_open(self._sock)
         await wait_readable(self._sock)
 
