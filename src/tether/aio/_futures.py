@@ -140,7 +140,12 @@ class Future(Generic[T]):
 
     async def _wait(self) -> T:
         if self._state == _PENDING:
-            await self._waiters.park()
+            try:
+                await self._waiters.park()
+            except BaseException:
+                # As in asyncio: when the awaiting task is cancelled, so is what it awaits.
+                self.cancel()
+                raise
         return self.result()
 
     def __await__(self) -> Generator[Any, None, T]:

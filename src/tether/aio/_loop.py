@@ -120,6 +120,7 @@ class EventLoop:
         self._stopping = False
         self._stop_lot = ParkingLot()
         self._tasks: dict[Task[Any], None] = {}
+        self._not_started: list[Task[Any]] = []
         self._all_finished: list[Task[Any]] = []
         self._exception_handler: Callable[[EventLoop, dict[str, Any]], object] | None = None
         self._default_executor: concurrent.futures.Executor | None = None
@@ -182,6 +183,9 @@ class EventLoop:
             async with tether.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_service(self._run_callbacks, name="<tether.aio callbacks>")
+                waiting, self._not_started = self._not_started, []
+                for task in waiting:
+                    task._tether_task = nursery.start_task(task._drive, name=task.get_name())
                 try:
                     if awaitable is None:
                         if not self._stopping:
@@ -224,10 +228,12 @@ class EventLoop:
         self._all_finished.clear()
 
     def _start_task(self, task: Task[Any]) -> None:
-        if self._nursery is None:
-            raise RuntimeError("no running event loop: create tasks inside tether.aio.run")
         self._tasks[task] = None
         task.add_done_callback(self._task_done)
+        if self._nursery is None:
+            # Made before the loop runs (explicit-loop style): it starts when it does.
+            self._not_started.append(task)
+            return
         task._tether_task = self._nursery.start_task(task._drive, name=task.get_name())
 
     def _task_done(self, task: Task[Any]) -> None:
@@ -515,14 +521,14 @@ def ensure_future(obj: Awaitable[T], *, loop: EventLoop | None = None) -> Future
     if isinstance(obj, Future):
         return obj
     if _is_coroutine(obj):
-        loop = loop if loop is not None else get_running_loop()
+        loop = loop if loop is not None else get_event_loop()
         return loop.create_task(obj)  # type: ignore[arg-type]
     if hasattr(obj, "__await__"):
 
         async def wrap() -> T:
             return await obj
 
-        loop = loop if loop is not None else get_running_loop()
+        loop = loop if loop is not None else get_event_loop()
         return loop.create_task(wrap())
     raise TypeError("An asyncio.Future, a coroutine or an awaitable is required")
 

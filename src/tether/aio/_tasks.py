@@ -14,7 +14,7 @@ import tether
 
 from ._exceptions import CancelledError
 from ._futures import Future, Task
-from ._loop import Handle, current_task, ensure_future, get_running_loop
+from ._loop import Handle, current_task, ensure_future, get_event_loop, get_running_loop
 
 T = TypeVar("T")
 
@@ -47,44 +47,79 @@ async def _wait_for_one(future: Future[Any]) -> None:
         await future._waiters.park()
 
 
-async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
-    """Run awaitables concurrently and return their results in order (asyncio semantics:
-    the first error propagates at once unless ``return_exceptions``; the others keep
-    running; cancelling gather cancels them all)."""
+class _GatheringFuture(Future[list[Any]]):
+    """What :func:`gather` returns: cancelling it cancels every child."""
+
+    def __init__(self, children: list[Future[Any]], *, loop: Any) -> None:
+        super().__init__(loop=loop)
+        self._children = children
+        self._cancel_requested = False
+
+    def cancel(self, msg: object = None) -> bool:
+        if self.done():
+            return False
+        cancelled_any = False
+        for child in self._children:
+            if child.cancel(msg=msg):
+                cancelled_any = True
+        if cancelled_any:
+            self._cancel_requested = True
+        return cancelled_any
+
+
+def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Future[list[Any]]:
+    """Run awaitables concurrently; the returned future gives their results in order
+    (asyncio semantics: the first error propagates at once unless ``return_exceptions``,
+    the others keep running; cancelling the gather cancels them all)."""
     if not aws:
-        return []
-    loop = get_running_loop()
+        empty: Future[list[Any]] = get_event_loop().create_future()
+        empty.set_result([])
+        return empty
+    loop: Any = None
     children: list[Future[Any]] = []
     seen: dict[int, Future[Any]] = {}
     for aw in aws:
         if id(aw) not in seen:
-            seen[id(aw)] = ensure_future(aw, loop=loop)
+            child = ensure_future(aw, loop=loop)
+            loop = child.get_loop()
+            seen[id(aw)] = child
         children.append(seen[id(aw)])
-    try:
-        for child in children:
-            if return_exceptions:
-                await _wait_for_one(child)
+    outer = _GatheringFuture(children, loop=loop)
+    unique = len(seen)
+    finished = 0
+
+    def on_child_done(child: Future[Any]) -> None:
+        nonlocal finished
+        finished += 1
+        if outer.done():
+            if not child.cancelled():
+                child.exception()  # the caller went away: mark it retrieved
+            return
+        if not return_exceptions:
+            if child.cancelled():
+                outer.set_exception(child._make_cancelled_error())
+                return
+            error = child.exception()
+            if error is not None:
+                outer.set_exception(error)
+                return
+        if finished < unique:
+            return
+        results: list[Any] = []
+        for each in children:
+            if each.cancelled():
+                results.append(each._make_cancelled_error())
             else:
-                await _wait_for_one(child)
-                if child.cancelled():
-                    raise CancelledError()
-                if child.exception() is not None:
-                    raise child.exception()  # type: ignore[misc]
-    except CancelledError:
-        for child in children:
-            child.cancel()
-        raise
-    results: list[Any] = []
-    for child in children:
-        if child.cancelled():
-            if not return_exceptions:
-                raise CancelledError()
-            results.append(CancelledError())
-        elif child.exception() is not None:
-            results.append(child.exception())
+                error = each.exception()
+                results.append(error if error is not None else each.result())
+        if outer._cancel_requested:
+            outer.set_exception(CancelledError())
         else:
-            results.append(child.result())
-    return results
+            outer.set_result(results)
+
+    for child in seen.values():
+        child.add_done_callback(on_child_done)
+    return outer
 
 
 async def wait(
@@ -137,8 +172,15 @@ async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:
         return await future
     if timeout <= 0 and future.done():
         return future.result()
-    with tether.move_on_after(max(0.0, timeout)) as scope:
-        await _wait_for_one(future)
+    try:
+        with tether.move_on_after(max(0.0, timeout)) as scope:
+            await _wait_for_one(future)
+    except BaseException:
+        # The caller was cancelled: so is what it waited for (it may clean up first).
+        if future.cancel():
+            with tether.CancelScope(shield=True):
+                await _wait_for_one(future)
+        raise
     if scope.cancelled_caught and not future.done():
         future.cancel()
         await _wait_for_one(future)
