@@ -151,7 +151,7 @@ async def tcp_pair(host: str = "127.0.0.1") -> tuple[tsocket.SocketType, tsocket
 # -- the module's names ---------------------------------------------------------------------
 
 
-def test_every_stdlib_constant_is_reexported_unchanged():
+def test_every_stdlib_constant_is_reexported_unchanged() -> None:
     names = [n for n in dir(stdlib_socket) if n[:1].isupper() and n != "SocketType"]
     assert names  # sanity: AF_INET and friends
     missing = [n for n in names if not hasattr(tsocket, n)]
@@ -159,7 +159,7 @@ def test_every_stdlib_constant_is_reexported_unchanged():
     assert all(getattr(tsocket, n) is getattr(stdlib_socket, n) for n in names)
 
 
-def test_exceptions_and_simple_helpers_are_the_stdlib_ones():
+def test_exceptions_and_simple_helpers_are_the_stdlib_ones() -> None:
     for name in ("error", "gaierror", "herror", "timeout", "has_ipv6"):
         assert getattr(tsocket, name) is getattr(stdlib_socket, name)
     for name in ("inet_aton", "inet_ntoa", "inet_pton", "inet_ntop", "htons", "ntohl",
@@ -168,27 +168,28 @@ def test_exceptions_and_simple_helpers_are_the_stdlib_ones():
     assert tsocket.inet_aton("127.0.0.1") == b"\x7f\x00\x00\x01"
 
 
-def test_blocking_helpers_are_left_out():
+def test_blocking_helpers_are_left_out() -> None:
     for name in ("create_connection", "create_server", "gethostbyname", "gethostbyname_ex",
                  "gethostbyaddr", "getfqdn", "setdefaulttimeout"):
         assert not hasattr(tsocket, name), name
 
 
-def test_replaced_names_are_tethers_own():
+def test_replaced_names_are_tethers_own() -> None:
     for name in ("socket", "socketpair", "fromfd", "getaddrinfo", "getnameinfo"):
         assert getattr(tsocket, name) is not getattr(stdlib_socket, name, None)
         assert getattr(tsocket, name).__module__.startswith("tether")
-    assert tsocket.SocketType is not stdlib_socket.SocketType
+    stdlib_type: object = stdlib_socket.SocketType
+    assert tsocket.SocketType is not stdlib_type
 
 
-def test_all_lists_only_existing_names():
+def test_all_lists_only_existing_names() -> None:
     assert "SocketType" in tsocket.__all__
     assert "set_custom_hostname_resolver" in tsocket.__all__
     assert "AF_INET" in tsocket.__all__
     assert [n for n in tsocket.__all__ if not hasattr(tsocket, n)] == []
 
 
-def test_hook_interfaces_live_in_tether_abc():
+def test_hook_interfaces_live_in_tether_abc() -> None:
     assert issubclass(FakeResolver, tether.abc.HostnameResolver)
     assert issubclass(RecordingFactory, tether.abc.SocketFactory)
     with pytest.raises(TypeError):
@@ -200,14 +201,14 @@ def test_hook_interfaces_live_in_tether_abc():
 # -- creating sockets -------------------------------------------------------------------------
 
 
-def test_socket_type_cannot_be_constructed_directly():
+def test_socket_type_cannot_be_constructed_directly() -> None:
     with pytest.raises(TypeError):
         tsocket.SocketType()  # type: ignore[call-arg]
     with stdlib_socket.socket() as raw, pytest.raises(TypeError):
-        tsocket.SocketType(raw)  # type: ignore[call-arg]
+        tsocket.SocketType(raw)
 
 
-async def test_socket_defaults_to_ipv4_tcp_and_is_non_blocking():
+async def test_socket_defaults_to_ipv4_tcp_and_is_non_blocking() -> None:
     with tsocket.socket() as sock:
         assert isinstance(sock, tsocket.SocketType)
         assert sock.family == tsocket.AF_INET
@@ -217,7 +218,7 @@ async def test_socket_defaults_to_ipv4_tcp_and_is_non_blocking():
         assert "tether.socket.SocketType" in repr(sock)
 
 
-async def test_socket_with_explicit_family_type_and_proto():
+async def test_socket_with_explicit_family_type_and_proto() -> None:
     with tsocket.socket(tsocket.AF_INET, tsocket.SOCK_DGRAM, tsocket.IPPROTO_UDP) as sock:
         assert (sock.family, sock.type, sock.proto) == (
             tsocket.AF_INET,
@@ -228,7 +229,7 @@ async def test_socket_with_explicit_family_type_and_proto():
         assert isinstance(sock.type, tsocket.SocketKind)
 
 
-async def test_socket_from_fileno_detects_family_and_type():
+async def test_socket_from_fileno_detects_family_and_type() -> None:
     raw = stdlib_socket.socket(stdlib_socket.AF_INET, stdlib_socket.SOCK_DGRAM)
     raw.bind(("127.0.0.1", 0))
     name = raw.getsockname()
@@ -242,7 +243,7 @@ async def test_socket_from_fileno_detects_family_and_type():
 
 
 @needs_unix
-async def test_socketpair_defaults_to_a_connected_unix_stream_pair():
+async def test_socketpair_defaults_to_a_connected_unix_stream_pair() -> None:
     a, b = tsocket.socketpair()
     with a, b:
         assert a.family == b.family == tsocket.AF_UNIX
@@ -254,7 +255,7 @@ async def test_socketpair_defaults_to_a_connected_unix_stream_pair():
 
 
 @needs_unix
-async def test_socketpair_of_datagrams_keeps_message_boundaries():
+async def test_socketpair_of_datagrams_keeps_message_boundaries() -> None:
     a, b = tsocket.socketpair(tsocket.AF_UNIX, tsocket.SOCK_DGRAM)
     with a, b:
         assert a.type == tsocket.SOCK_DGRAM
@@ -264,7 +265,7 @@ async def test_socketpair_of_datagrams_keeps_message_boundaries():
         assert await b.recv(100) == b"two"
 
 
-async def test_fromfd_duplicates_the_descriptor():
+async def test_fromfd_duplicates_the_descriptor() -> None:
     with stdlib_socket.socket() as raw:
         raw.bind(("127.0.0.1", 0))
         with tsocket.fromfd(raw.fileno(), tsocket.AF_INET, tsocket.SOCK_STREAM) as sock:
@@ -275,7 +276,7 @@ async def test_fromfd_duplicates_the_descriptor():
         assert raw.getsockname()[0] == "127.0.0.1"
 
 
-async def test_from_stdlib_socket_takes_ownership_and_makes_it_non_blocking():
+async def test_from_stdlib_socket_takes_ownership_and_makes_it_non_blocking() -> None:
     raw = stdlib_socket.socket()
     assert raw.getblocking()
     sock = tsocket.from_stdlib_socket(raw)
@@ -286,7 +287,7 @@ async def test_from_stdlib_socket_takes_ownership_and_makes_it_non_blocking():
     assert raw.fileno() == -1
 
 
-def test_from_stdlib_socket_rejects_other_objects():
+def test_from_stdlib_socket_rejects_other_objects() -> None:
     with pytest.raises(TypeError):
         tsocket.from_stdlib_socket(3)  # type: ignore[arg-type]
     a, b = tsocket.socketpair()
@@ -294,7 +295,7 @@ def test_from_stdlib_socket_rejects_other_objects():
         tsocket.from_stdlib_socket(a)  # type: ignore[arg-type]
 
 
-async def test_sockets_are_context_managers_and_close_is_idempotent():
+async def test_sockets_are_context_managers_and_close_is_idempotent() -> None:
     with tsocket.socket() as sock:
         assert sock.fileno() != -1
     assert sock.fileno() == -1
@@ -305,7 +306,7 @@ async def test_sockets_are_context_managers_and_close_is_idempotent():
 # -- the socket factory hook ------------------------------------------------------------------
 
 
-async def test_socket_factory_creates_the_sockets_and_sees_resolved_defaults():
+async def test_socket_factory_creates_the_sockets_and_sees_resolved_defaults() -> None:
     factory = RecordingFactory()
     assert tsocket.set_custom_socket_factory(factory) is None
     with tsocket.socket() as s1, tsocket.socket(tsocket.AF_INET, tsocket.SOCK_DGRAM) as s2:
@@ -319,7 +320,7 @@ async def test_socket_factory_creates_the_sockets_and_sees_resolved_defaults():
         assert len(factory.made) == 2  # the default is back
 
 
-async def test_socket_factory_is_bypassed_by_fileno_and_socketpair():
+async def test_socket_factory_is_bypassed_by_fileno_and_socketpair() -> None:
     factory = RecordingFactory()
     tsocket.set_custom_socket_factory(factory)
     raw = stdlib_socket.socket()
@@ -331,7 +332,7 @@ async def test_socket_factory_is_bypassed_by_fileno_and_socketpair():
     assert factory.requests == []
 
 
-def test_hooks_must_implement_the_interfaces():
+def test_hooks_must_implement_the_interfaces() -> None:
     async def main() -> None:
         with pytest.raises(TypeError):
             tsocket.set_custom_socket_factory(object())  # type: ignore[arg-type]
@@ -343,7 +344,7 @@ def test_hooks_must_implement_the_interfaces():
     tether.run(main)
 
 
-def test_hooks_belong_to_one_run():
+def test_hooks_belong_to_one_run() -> None:
     async def install() -> tuple[object, object]:
         return (
             tsocket.set_custom_hostname_resolver(FakeResolver()),
@@ -357,7 +358,7 @@ def test_hooks_belong_to_one_run():
 # -- getaddrinfo and getnameinfo -------------------------------------------------------------
 
 
-async def test_getaddrinfo_of_a_numeric_host_matches_the_stdlib_and_is_a_checkpoint():
+async def test_getaddrinfo_of_a_numeric_host_matches_the_stdlib_and_is_a_checkpoint() -> None:
     with assert_checkpoints():
         infos = await tsocket.getaddrinfo("127.0.0.1", 80, tsocket.AF_INET, tsocket.SOCK_STREAM)
     assert infos == stdlib_socket.getaddrinfo(
@@ -376,19 +377,23 @@ async def test_getaddrinfo_of_a_numeric_host_matches_the_stdlib_and_is_a_checkpo
         ("127.0.0.1", None, tsocket.AF_INET),
     ],
 )
-async def test_numeric_hosts_never_reach_the_resolver(host, port, family):
+async def test_numeric_hosts_never_reach_the_resolver(
+    host: str | bytes | None, port: int | str | None, family: int
+) -> None:
     tsocket.set_custom_hostname_resolver(FailingResolver())
     infos = await tsocket.getaddrinfo(host, port, family, tsocket.SOCK_STREAM)
     assert infos == stdlib_socket.getaddrinfo(host, port, family, stdlib_socket.SOCK_STREAM)
 
 
-async def test_numeric_host_of_the_wrong_family_fails_without_the_resolver():
+async def test_numeric_host_of_the_wrong_family_fails_without_the_resolver() -> None:
     tsocket.set_custom_hostname_resolver(FailingResolver())
     with pytest.raises(tsocket.gaierror):
         await tsocket.getaddrinfo("127.0.0.1", 80, tsocket.AF_INET6)
 
 
-async def test_numeric_lookup_stays_on_the_loop_thread_and_names_go_to_a_worker(monkeypatch):
+async def test_numeric_lookup_stays_on_the_loop_thread_and_names_go_to_a_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real_getaddrinfo = stdlib_socket.getaddrinfo
     callers: list[tuple[object, int]] = []
 
@@ -409,7 +414,9 @@ async def test_numeric_lookup_stays_on_the_loop_thread_and_names_go_to_a_worker(
     assert any(ident != loop_thread for _, ident in callers), callers
 
 
-async def test_cancelled_lookup_abandons_the_worker_thread(monkeypatch):
+async def test_cancelled_lookup_abandons_the_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real_getaddrinfo = stdlib_socket.getaddrinfo
     loop_thread = threading.get_ident()
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
@@ -443,7 +450,7 @@ async def test_cancelled_lookup_abandons_the_worker_thread(monkeypatch):
     assert await tether.to_thread.run_sync(finished.wait, 10)
 
 
-async def test_getaddrinfo_cancelled_before_the_call_does_not_resolve():
+async def test_getaddrinfo_cancelled_before_the_call_does_not_resolve() -> None:
     resolver = FakeResolver()
     tsocket.set_custom_hostname_resolver(resolver)
     with tether.CancelScope() as scope:
@@ -457,7 +464,7 @@ async def test_getaddrinfo_cancelled_before_the_call_does_not_resolve():
     assert scope.cancelled_caught
 
 
-async def test_resolver_gets_names_idna_encoded_and_its_answer_is_returned():
+async def test_resolver_gets_names_idna_encoded_and_its_answer_is_returned() -> None:
     resolver = FakeResolver()
     assert tsocket.set_custom_hostname_resolver(resolver) is None
     infos = await tsocket.getaddrinfo("example.test", 80, tsocket.AF_INET, tsocket.SOCK_STREAM)
@@ -474,19 +481,19 @@ async def test_resolver_gets_names_idna_encoded_and_its_answer_is_returned():
     assert tsocket.set_custom_hostname_resolver(None) is resolver
 
 
-async def test_getaddrinfo_rejects_a_host_of_the_wrong_type():
+async def test_getaddrinfo_rejects_a_host_of_the_wrong_type() -> None:
     with pytest.raises(TypeError):
         await tsocket.getaddrinfo(127001, 80)  # type: ignore[arg-type]
 
 
-async def test_localhost_resolves_through_the_default_resolver():
+async def test_localhost_resolves_through_the_default_resolver() -> None:
     infos = await tsocket.getaddrinfo("localhost", 80, tsocket.AF_INET, tsocket.SOCK_STREAM)
     assert ("127.0.0.1", 80) in [info[-1] for info in infos]
 
 
 @needs_ipv6
 @pytest.mark.parametrize("host", ["::1%1", "fe80::1%1", "fe80::1%lo", "::1"])
-async def test_scope_ids_are_handled_as_the_stdlib_does(host):
+async def test_scope_ids_are_handled_as_the_stdlib_does(host: str) -> None:
     def stdlib_answer() -> object:
         try:
             return stdlib_socket.getaddrinfo(host, 80, stdlib_socket.AF_INET6)
@@ -500,7 +507,7 @@ async def test_scope_ids_are_handled_as_the_stdlib_does(host):
     assert ours == stdlib_answer()
 
 
-async def test_getnameinfo_numeric_and_through_the_resolver():
+async def test_getnameinfo_numeric_and_through_the_resolver() -> None:
     flags = tsocket.NI_NUMERICHOST | tsocket.NI_NUMERICSERV
     with assert_checkpoints():
         assert await tsocket.getnameinfo(("127.0.0.1", 80), flags) == ("127.0.0.1", "80")
@@ -510,7 +517,7 @@ async def test_getnameinfo_numeric_and_through_the_resolver():
     assert resolver.calls == [("getnameinfo", ("127.0.0.1", 80), 0)]
 
 
-async def test_getnameinfo_cancelled_before_the_call():
+async def test_getnameinfo_cancelled_before_the_call() -> None:
     resolver = FakeResolver()
     tsocket.set_custom_hostname_resolver(resolver)
     with tether.CancelScope() as scope:
@@ -523,7 +530,7 @@ async def test_getnameinfo_cancelled_before_the_call():
 # -- addresses given to bind / connect / sendto -----------------------------------------------
 
 
-async def test_connect_to_localhost_by_name():
+async def test_connect_to_localhost_by_name() -> None:
     with await tcp_listener() as listener, tsocket.socket() as client:
         await client.connect(("localhost", listener.getsockname()[1]))
         server, address = await listener.accept()
@@ -532,7 +539,7 @@ async def test_connect_to_localhost_by_name():
             assert address == client.getsockname()
 
 
-async def test_hostnames_are_resolved_once_through_the_resolver():
+async def test_hostnames_are_resolved_once_through_the_resolver() -> None:
     resolver = FakeResolver()
     tsocket.set_custom_hostname_resolver(resolver)
     with await tcp_listener() as listener, tsocket.socket() as client:
@@ -547,7 +554,7 @@ async def test_hostnames_are_resolved_once_through_the_resolver():
                                                  tsocket.SOCK_STREAM)
 
 
-async def test_bind_and_sendto_resolve_names_too():
+async def test_bind_and_sendto_resolve_names_too() -> None:
     resolver = FakeResolver()
     tsocket.set_custom_hostname_resolver(resolver)
     with tsocket.socket(type=tsocket.SOCK_DGRAM) as a, \
@@ -562,7 +569,7 @@ async def test_bind_and_sendto_resolve_names_too():
         assert await a.recvfrom(10) == (b"hi", b.getsockname())
 
 
-async def test_numeric_addresses_never_reach_the_resolver():
+async def test_numeric_addresses_never_reach_the_resolver() -> None:
     tsocket.set_custom_hostname_resolver(FailingResolver())
     with await tcp_listener() as listener, tsocket.socket() as client:
         await client.connect(listener.getsockname())
@@ -570,7 +577,7 @@ async def test_numeric_addresses_never_reach_the_resolver():
         server.close()
 
 
-async def test_a_name_that_resolves_to_nothing_is_an_error():
+async def test_a_name_that_resolves_to_nothing_is_an_error() -> None:
     class EmptyResolver(FakeResolver):
         async def getaddrinfo(self, *args: Any, **kwargs: Any) -> list[Any]:
             return []
@@ -583,7 +590,7 @@ async def test_a_name_that_resolves_to_nothing_is_an_error():
             await sock.bind(("nowhere.test", 0))
 
 
-async def test_resolver_errors_reach_the_caller_and_leave_the_socket_open():
+async def test_resolver_errors_reach_the_caller_and_leave_the_socket_open() -> None:
     tsocket.set_custom_hostname_resolver(FakeResolver())
     with tsocket.socket() as sock:
         with pytest.raises(tsocket.gaierror):
@@ -592,7 +599,7 @@ async def test_resolver_errors_reach_the_caller_and_leave_the_socket_open():
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:80", ["127.0.0.1", 80], 80, None])
-async def test_non_tuple_inet_address_is_a_type_error(address):
+async def test_non_tuple_inet_address_is_a_type_error(address: object) -> None:
     with tsocket.socket() as sock:
         with pytest.raises(TypeError, match="tuple"):
             await sock.bind(address)
@@ -613,7 +620,9 @@ async def test_non_tuple_inet_address_is_a_type_error(address):
         (tsocket.AF_INET6, ("::1", 80, 0, 0, 0)),
     ],
 )
-async def test_wrong_tuple_length_is_a_value_error(family, address):
+async def test_wrong_tuple_length_is_a_value_error(
+    family: int, address: tuple[object, ...]
+) -> None:
     if family == tsocket.AF_INET6 and not stdlib_socket.has_ipv6:
         pytest.skip("no IPv6")
     with tsocket.socket(family) as sock:
@@ -625,7 +634,7 @@ async def test_wrong_tuple_length_is_a_value_error(family, address):
 
 
 @needs_ipv6
-async def test_ipv6_addresses_take_flowinfo_and_scope_id():
+async def test_ipv6_addresses_take_flowinfo_and_scope_id() -> None:
     with tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as a, \
             tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as b:
         await a.bind(("::1", 0, 0, 0))
