@@ -68,7 +68,7 @@ class Future(Generic[T]):
         if self._state == _CANCELLED:
             raise self._make_cancelled_error()
         if self._state != _FINISHED:
-            raise InvalidStateError("Result is not ready.")
+            raise InvalidStateError("Result is not set.")
         self._retrieved = True
         if self._exception is not None:
             raise self._exception.with_traceback(self._exception.__traceback__)
