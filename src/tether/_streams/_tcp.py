@@ -93,6 +93,7 @@ async def open_tcp_stream(
             winner = sock
             nursery.cancel_scope.cancel()
 
+    returning = False
     try:
         async with open_nursery() as nursery:
             for target in targets:
@@ -100,9 +101,12 @@ async def open_tcp_stream(
                 nursery.start_soon(attempt, target, failed, nursery)
                 with move_on_after(happy_eyeballs_delay):
                     await failed.wait()
+        returning = True
     finally:
+        # Close the losers; the winner too if we are not returning it after all (we
+        # were cancelled, or an attempt crashed, just as it connected).
         for sock in sockets:
-            if sock is not winner:
+            if sock is not winner or not returning:
                 sock.close()
     if winner is None:
         message = f"all connection attempts to {host!r}:{port} failed"
@@ -120,9 +124,7 @@ async def open_tcp_listeners(
     if not isinstance(port, int):
         raise TypeError(f"port must be an int, not {port!r}")
     backlog = 0xFFFF if backlog is None else backlog  # the kernel caps it at somaxconn
-    addresses = await getaddrinfo(
-        host, port, type=_SOCK_STREAM, flags=_stdlib_socket.AI_PASSIVE
-    )
+    addresses = await getaddrinfo(host, port, type=_SOCK_STREAM, flags=_stdlib_socket.AI_PASSIVE)
     listeners: list[SocketListener] = []
     unsupported: list[OSError] = []
     try:
