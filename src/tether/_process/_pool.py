@@ -8,6 +8,7 @@ after an idle timeout, and all shut down when the run ends.
 
 from __future__ import annotations
 
+import inspect
 import math
 import multiprocessing
 import os
@@ -36,7 +37,7 @@ from .._core import (
 from .._sync import CapacityLimiter
 from .._timeouts import move_on_at
 from ._executor import run_in_executor
-from ._worker import READY, worker_main
+from ._worker import READY, UnpicklableResultError, worker_main
 
 T = TypeVar("T")
 
@@ -372,6 +373,20 @@ async def run_sync(
     :func:`current_default_process_limiter`). ``executor`` sends the call to any
     :class:`concurrent.futures.Executor` instead (see :func:`run_in_executor`).
     """
+    candidate: object = sync_fn
+    if inspect.iscoroutine(candidate):
+        candidate.close()
+        raise TypeError(
+            f"to_process.run_sync expected a sync function, but got a coroutine object "
+            f"{candidate!r}; pass the function and its arguments separately"
+        )
+    if inspect.iscoroutinefunction(sync_fn):
+        raise TypeError(
+            f"to_process.run_sync expected a sync function, but got {sync_fn!r}; "
+            "async functions run in tasks, not worker processes"
+        )
+    if not callable(sync_fn):
+        raise TypeError(f"to_process.run_sync expected a callable, not {sync_fn!r}")
     if executor is not None:
         return await run_in_executor(executor, sync_fn, *args)
     payload = _pickle_call(sync_fn, args)
@@ -399,7 +414,15 @@ async def run_sync(
             pool.discard(worker)
             raise
         pool.release(worker)
-    result = pickle.loads(answer)
+    try:
+        result = pickle.loads(answer)
+    except Exception as exc:
+        # Pickled in the worker but cannot be rebuilt here: e.g. an exception class whose
+        # __init__ takes other arguments than it passes to Exception.__init__.
+        raise UnpicklableResultError(
+            f"to_process could not unpickle what {getattr(sync_fn, '__qualname__', sync_fn)!r} "
+            f"sent back from the worker process: {exc!r}"
+        ) from exc
     if result[0]:
         return result[1]  # type: ignore[no-any-return]
     error: BaseException = result[1]
