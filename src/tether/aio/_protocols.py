@@ -182,17 +182,20 @@ class DatagramTransport:
         loop._nursery.start_service(self._run, name="<tether.aio datagram transport>")
 
     async def _run(self) -> None:
-        with self._scope:
-            async with tether.open_nursery() as nursery:
-                nursery.start_soon(self._sender)
-                while True:
-                    try:
-                        data, addr = await self._sock.recvfrom(65536)
-                    except OSError as exc:
-                        self._protocol.error_received(exc)
-                        continue
-                    self._protocol.datagram_received(data, addr)
-        self._sock.close()
+        try:
+            with self._scope:
+                async with tether.open_nursery() as nursery:
+                    nursery.start_soon(self._sender)
+                    while True:
+                        try:
+                            data, addr = await self._sock.recvfrom(65536)
+                        except OSError as exc:
+                            self._protocol.error_received(exc)
+                            continue
+                        self._protocol.datagram_received(data, addr)
+        finally:
+            # Also when the run ends with the transport still open: the socket is ours.
+            self._sock.close()
         self._loop.call_soon(self._protocol.connection_lost, None)
 
     async def _sender(self) -> None:

@@ -19,7 +19,12 @@ _HIGH_WATER = 2**16
 
 
 class StreamReader:
-    """Reads from a tether ReceiveStream (or from :meth:`feed_data`), asyncio-style."""
+    """Reads from a tether ReceiveStream (or from :meth:`feed_data`), asyncio-style.
+
+    Over a stream, a service task of the loop's nursery receives data as it arrives (as
+    asyncio's transport does), pausing while more than twice ``limit`` bytes wait unread:
+    so what arrived before the connection was closed can still be read afterwards.
+    """
 
     def __init__(self, limit: int = _DEFAULT_LIMIT, *, stream: ReceiveStream | None = None) -> None:
         if limit <= 0:
@@ -30,6 +35,27 @@ class StreamReader:
         self._stream = stream
         self._exception: BaseException | None = None
         self._fed = ParkingLot()
+        self._consumed = ParkingLot()
+        if stream is not None:
+            nursery = get_running_loop()._nursery
+            assert nursery is not None
+            nursery.start_service(self._pump, stream, name="<tether.aio stream reader>")
+
+    async def _pump(self, stream: ReceiveStream) -> None:
+        try:
+            while True:
+                while len(self._buffer) > 2 * self._limit:
+                    await self._consumed.park()
+                data = await stream.receive_some(max(self._limit, 65536))
+                if not data:
+                    break
+                self.feed_data(data)
+        except tether.ClosedResourceError:
+            pass  # closed on our side (the writer was closed): end of data, as in asyncio
+        except (tether.BrokenResourceError, OSError) as exc:
+            self.set_exception(ConnectionResetError(str(exc)))
+            return
+        self.feed_eof()
 
     def __repr__(self) -> str:
         return f"<tether.aio.StreamReader {len(self._buffer)} bytes{' eof' if self._eof else ''}>"
@@ -41,7 +67,7 @@ class StreamReader:
         self._exception = exc
         self._fed.unpark_all()
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes | bytearray) -> None:
         self._buffer += data
         self._fed.unpark_all()
 
@@ -52,23 +78,19 @@ class StreamReader:
     def at_eof(self) -> bool:
         return self._eof and not self._buffer
 
+    def _resume(self) -> None:
+        if self._consumed and len(self._buffer) <= self._limit:
+            self._consumed.unpark_all()
+
     async def _fill(self) -> None:
         """Wait for more data (or EOF)."""
         if self._exception is not None:
             raise self._exception
-        if self._stream is None:
-            await self._fed.park()
-            if self._exception is not None:
-                raise self._exception
-            return
-        try:
-            data = await self._stream.receive_some(max(self._limit, 65536))
-        except (tether.BrokenResourceError, tether.ClosedResourceError) as exc:
-            raise ConnectionResetError(str(exc)) from exc
-        if data:
-            self._buffer += data
-        else:
-            self._eof = True
+        if self._consumed:
+            self._consumed.unpark_all()
+        await self._fed.park()
+        if self._exception is not None:
+            raise self._exception
 
     async def read(self, n: int = -1) -> bytes:
         if n == 0:
@@ -78,11 +100,13 @@ class StreamReader:
                 await self._fill()
             data = bytes(self._buffer)
             self._buffer.clear()
+            self._resume()
             return data
         if not self._buffer and not self._eof:
             await self._fill()
         data = bytes(self._buffer[:n])
         del self._buffer[:n]
+        self._resume()
         return data
 
     async def readexactly(self, n: int) -> bytes:
@@ -96,6 +120,7 @@ class StreamReader:
             await self._fill()
         data = bytes(self._buffer[:n])
         del self._buffer[:n]
+        self._resume()
         return data
 
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
@@ -112,6 +137,7 @@ class StreamReader:
                     )
                 data = bytes(self._buffer[:end])
                 del self._buffer[:end]
+                self._resume()
                 return data
             if len(self._buffer) > self._limit:
                 raise LimitOverrunError(
