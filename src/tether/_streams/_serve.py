@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .._abc import AsyncResource
 from .._core import (
@@ -21,6 +21,7 @@ from ._abc import Listener
 from ._util import aclose_forcefully
 
 StreamT = TypeVar("StreamT", bound=AsyncResource)
+ListenerT = TypeVar("ListenerT", bound=Listener[Any])
 
 LOGGER = logging.getLogger("tether.serve_listeners")
 # accept() failing with these means "out of resources right now": wait and try again,
@@ -72,10 +73,10 @@ async def _accept_forever(
 
 async def serve_listeners(
     handler: Callable[[StreamT], Awaitable[object]],
-    listeners: list[Listener[StreamT]],
+    listeners: list[ListenerT],
     *,
     handler_nursery: Nursery | None = None,
-    task_status: TaskStatus[list[Listener[StreamT]]] = TASK_STATUS_IGNORED,
+    task_status: TaskStatus[list[ListenerT]] = TASK_STATUS_IGNORED,
 ) -> None:
     """Accept connections on every listener, running ``handler(stream)`` in a new task for
     each; the stream is closed when the handler returns.
@@ -105,5 +106,3 @@ async def serve_listeners(
         for listener, scope in zip(listeners, accepting, strict=True):
             nursery.start_soon(_serve_one_listener, listener, handler_nursery, handler, scope)
         task_status.started(listeners)
-
-

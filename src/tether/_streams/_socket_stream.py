@@ -223,4 +223,3 @@ class SocketListener(Listener[SocketStream]):
     async def aclose(self) -> None:
         self.socket.close()
         await checkpoint()
-

@@ -176,7 +176,7 @@ async def serve_tcp(
     listeners = await open_tcp_listeners(port, host=host, backlog=backlog)
     await serve_listeners(
         handler,
-        listeners,  # type: ignore[arg-type]
+        listeners,
         handler_nursery=handler_nursery,
-        task_status=task_status,  # type: ignore[arg-type]
+        task_status=task_status,
     )

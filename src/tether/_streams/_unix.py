@@ -94,5 +94,5 @@ async def serve_unix(
         handler,
         [listener],
         handler_nursery=handler_nursery,
-        task_status=task_status,  # type: ignore[arg-type]
+        task_status=task_status,
     )
