@@ -506,7 +506,9 @@ def new_event_loop() -> EventLoop:
 
 
 def current_task(loop: EventLoop | None = None) -> Task[Any] | None:
-    """The Task running now (``None`` in a callback)."""
+    """The Task running now (``None`` in a callback); ``RuntimeError`` outside a loop."""
+    if loop is None:
+        get_running_loop()
     return _state.current_task
 
 
