@@ -463,12 +463,14 @@ class CapacityLimiter(_AsyncCMMixin):
         changed later through :attr:`total_tokens`.
     """
 
-    __slots__ = ("_borrowers", "_total_tokens", "_waiters")
+    __slots__ = ("_borrowers", "_total_tokens", "_waiters", "_waiting_borrowers")
 
     def __init__(self, total_tokens: int | float) -> None:
         self._borrowers: set[object] = set()
         # Queued tasks, longest-waiting first, each with the borrower it waits for.
         self._waiters: OrderedDict[Task, object] = OrderedDict()
+        # The borrowers in _waiters, for an O(1) "already waiting?" check.
+        self._waiting_borrowers: set[object] = set()
         self._total_tokens = _check_total_tokens(total_tokens)
 
     def __repr__(self) -> str:
@@ -509,6 +511,7 @@ class CapacityLimiter(_AsyncCMMixin):
         borrowers = self._borrowers
         while waiters and len(borrowers) < self._total_tokens:
             task, borrower = waiters.popitem(last=False)
+            self._waiting_borrowers.discard(borrower)
             borrowers.add(borrower)
             reschedule(task)
 
@@ -547,11 +550,10 @@ class CapacityLimiter(_AsyncCMMixin):
         self._borrowers.add(borrower)
 
     def _check_not_waiting(self, borrower: object) -> None:
-        for pending in self._waiters.values():
-            if pending is borrower or pending == borrower:
-                raise RuntimeError(
-                    "this borrower is already waiting for one of this CapacityLimiter's tokens"
-                )
+        if borrower in self._waiting_borrowers:
+            raise RuntimeError(
+                "this borrower is already waiting for one of this CapacityLimiter's tokens"
+            )
 
     @enable_ki_protection
     async def acquire(self) -> None:
@@ -582,9 +584,11 @@ class CapacityLimiter(_AsyncCMMixin):
         self._check_not_waiting(borrower)
         task = current_task()
         waiters[task] = borrower
+        self._waiting_borrowers.add(borrower)
 
         def abort_fn(_: RaiseCancelT) -> Abort:
             del waiters[task]
+            self._waiting_borrowers.discard(borrower)
             return Abort.SUCCEEDED
 
         # _wake_waiters() records the borrower before it wakes us.
