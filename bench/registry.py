@@ -34,6 +34,21 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
         "calls/s",
         "1,000 concurrent trivial calls offloaded to worker threads",
     ),
+    "process_sequential": (
+        "bench.processes",
+        "calls/s",
+        "2,000 sequential trivial calls offloaded to a worker process",
+    ),
+    "process_concurrent": (
+        "bench.processes",
+        "calls/s",
+        "10,000 concurrent trivial calls offloaded to worker processes",
+    ),
+    "process_cpu": (
+        "bench.processes",
+        "chunks/s",
+        "8 chunks of pure-Python prime counting in worker processes (vs serial: speed-up)",
+    ),
     "echo64_c1": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 1 client"),
     "echo64_c10": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 10 clients"),
     "echo64_c100": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 100 clients"),
