@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import functools
 import heapq
 import itertools
 import logging
@@ -44,6 +45,20 @@ def _set_current_task(task: Task[Any] | None) -> Task[Any] | None:
     return previous
 
 
+def _format_callback(callback: Callable[..., object], args: tuple[Any, ...]) -> str:
+    """``name(args) at file:line``, as asyncio shows a callback in its reports."""
+    inner: Any = callback
+    while isinstance(inner, functools.partial):
+        args = (*inner.args, *args)
+        inner = inner.func
+    name = getattr(inner, "__qualname__", None) or repr(inner)
+    text = f"{name}({', '.join(map(repr, args))})"
+    code = getattr(inner, "__code__", None)
+    if code is not None:
+        text += f" at {code.co_filename}:{code.co_firstlineno}"
+    return text
+
+
 class Handle:
     """A callback scheduled with ``call_soon`` (cancel it with :meth:`cancel`)."""
 
@@ -63,7 +78,8 @@ class Handle:
         self._cancelled = False
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {getattr(self._callback, '__qualname__', self._callback)}>"
+        cancelled = " cancelled" if self._cancelled else ""
+        return f"<{type(self).__name__}{cancelled} {_format_callback(self._callback, self._args)}>"
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -80,8 +96,13 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
+            where = _format_callback(self._callback, self._args)
             self._loop.call_exception_handler(
-                {"message": f"Exception in callback {self!r}", "exception": exc, "handle": self}
+                {
+                    "message": f"Exception in callback {where}",
+                    "exception": exc,
+                    "handle": self,
+                }
             )
 
 

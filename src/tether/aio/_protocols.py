@@ -11,7 +11,7 @@ import tether.socket as tsocket
 from tether.lowlevel import ParkingLot
 
 from ._loop import EventLoop
-from ._streams import Server, _Flusher
+from ._streams import Server, _Flusher, _open_tcp
 
 
 class BaseProtocol:
@@ -251,7 +251,7 @@ async def create_connection(
 ) -> tuple[Transport, Protocol]:
     if host is None or port is None:
         raise ValueError("host and port must be given")
-    stream = await tether.open_tcp_stream(host, port)
+    stream = await _open_tcp(host, port)
     protocol = protocol_factory()
     transport = Transport(stream, protocol, loop)
     protocol.connection_made(transport)

@@ -326,6 +326,21 @@ class _StreamTransport:
         self._writer.close()
 
 
+async def _open_tcp(host: str, port: int) -> tether.SocketStream:
+    """tether.open_tcp_stream, failing as asyncio's connect does: one address's error
+    (``ConnectionRefusedError``...) as itself, several different ones as one OSError."""
+    try:
+        return await tether.open_tcp_stream(host, port)
+    except OSError as exc:
+        group = exc.__cause__
+        if not isinstance(group, ExceptionGroup):
+            raise
+        errors = list(group.exceptions)
+        if errors and all(str(e) == str(errors[0]) for e in errors):
+            raise errors[0] from None
+        raise OSError(f"Multiple exceptions: {', '.join(map(str, errors))}") from None
+
+
 def _pair(
     stream: tether.abc.Stream, limit: int, loop: EventLoop
 ) -> tuple[StreamReader, StreamWriter]:
@@ -354,7 +369,7 @@ async def open_connection(
         open_ssl: Any = getattr(tether, "open_ssl_over_tcp_stream")  # noqa: B009  # TLS tier
         stream = await open_ssl(host, port, ssl_context=context)
     else:
-        stream = await tether.open_tcp_stream(host, port)
+        stream = await _open_tcp(host, port)
     return _pair(stream, limit, loop)
 
 
