@@ -549,6 +549,16 @@ def test_run_in_executor_call_abandoned_past_the_end_of_the_run(
     assert not caplog.records
 
 
+async def test_run_in_executor_submits_nothing_when_already_cancelled() -> None:
+    ran: list[int] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        with tether.CancelScope() as scope:
+            scope.cancel()
+            await run_in_executor(pool, ran.append, 1)
+    assert scope.cancelled_caught
+    assert ran == []
+
+
 async def test_run_in_executor_wants_an_executor() -> None:
     with pytest.raises(TypeError, match=r"must be a concurrent.futures.Executor"):
         await run_in_executor(object(), helpers.add, 1, 2)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from .._core import (
     Abort,
     RaiseCancelT,
     RunFinishedError,
+    checkpoint_if_cancelled,
     current_task,
     current_tether_token,
     reschedule,
@@ -27,11 +28,13 @@ async def run_in_executor(executor: Executor, fn: Callable[..., T], *args: objec
     ``ProcessPoolExecutor``, loky, or a cluster's (e.g. ``dask.distributed``'s
     ``client.get_executor()``).
 
-    Cancellation: a call the executor has not started yet is cancelled there; one that
-    has started cannot be stopped, so it is abandoned and its result discarded.
+    Cancellation: a task that is already cancelled submits nothing. A call the executor
+    has not started yet is cancelled there; one that has started cannot be stopped, so
+    it is abandoned and its result discarded.
     """
     if not isinstance(executor, Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor, not {executor!r}")
+    await checkpoint_if_cancelled()  # a cancelled task submits nothing
     future: Future[T] = executor.submit(fn, *args)
     task = current_task()
     token = current_tether_token()
