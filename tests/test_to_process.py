@@ -459,6 +459,22 @@ def test_a_worker_that_cannot_start_is_reported(tmp_path: Path) -> None:
     assert "if __name__ == '__main__':" in completed.stderr
 
 
+def test_cpu_bound_example() -> None:
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [sys.executable, str(root / "examples" / "cpu_bound.py"), "20000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    out = completed.stdout
+    assert "one worker process: 2,262 primes" in out
+    assert "(8/8 done)" in out
+    assert "8 chunks at once: 2,262 primes" in out
+    assert "counting below 2,000,000: " in out
+
+
 # ---------------------------------------------------------------------------------------
 # run_in_executor
 
