@@ -64,6 +64,7 @@ class Transport:
         self._paused = False
         self._closing = False
         self._lost = False
+        self._eof_written = False
         assert loop._nursery is not None
         loop._nursery.start_service(self._read_loop, name="<tether.aio transport reader>")
 
@@ -77,9 +78,10 @@ class Transport:
                 if self._closing:
                     break
                 if not data:
-                    keep_open = self._protocol.eof_received()
-                    if not keep_open:
-                        self.close()
+                    if self._protocol.eof_received():
+                        # Kept open (half-closed): connection_lost waits for close().
+                        return
+                    self.close()
                     break
                 self._protocol.data_received(bytes(data))
         except tether.ClosedResourceError:
@@ -111,6 +113,8 @@ class Transport:
         return sock if name == "socket" else default
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._eof_written:
+            raise RuntimeError("Cannot call write() after write_eof()")
         if self._closing:
             return
         self._flusher.buffer += data
@@ -124,6 +128,7 @@ class Transport:
         return isinstance(self._stream, tether.abc.HalfCloseableStream)
 
     def write_eof(self) -> None:
+        self._eof_written = True
         self._flusher.eof_requested = True
         self._flusher.kick()
 

@@ -241,12 +241,15 @@ class StreamWriter:
         self._loop = loop
         self._extra = extra or {}
         self._flusher = _Flusher(stream, loop)
+        self._eof_written = False
         self.transport = _StreamTransport(self)
 
     def __repr__(self) -> str:
         return f"<tether.aio.StreamWriter over {self._stream!r}>"
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._eof_written:
+            raise RuntimeError("Cannot call write() after write_eof()")
         if self._flusher.closing:
             return
         self._flusher.buffer += data
@@ -260,15 +263,20 @@ class StreamWriter:
         return isinstance(self._stream, HalfCloseableStream)
 
     def write_eof(self) -> None:
+        self._eof_written = True
         self._flusher.eof_requested = True
         self._flusher.kick()
 
     async def drain(self) -> None:
+        if self._reader is not None and self._reader._exception is not None:
+            raise self._reader._exception
         if self._flusher.error is not None:
             raise self._flusher.error
-        if self._flusher.closed and self._flusher.closing:
+        if self._flusher.closing:
+            # As asyncio: one yield, then a connection already lost is an error.
             await tether.lowlevel.cancel_shielded_checkpoint()
-            return
+            if self._flusher.closed or not self._flusher.buffer:
+                raise ConnectionResetError("Connection lost")
         while len(self._flusher.buffer) > _HIGH_WATER and not self._flusher.closed:
             await self._flusher.drained.park()
         if self._flusher.error is not None:
