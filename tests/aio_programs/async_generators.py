@@ -37,14 +37,20 @@ async def main():
     await gen.aclose()
     print("closed early at 2")
 
-    async def timed():
-        async for value in ticker(100, 0.01):
+    three = asyncio.Event()
+
+    async def consume():
+        async for value in ticker(100, 0.001):
             print("tick", value)
+            if value == 2:
+                three.set()
 
+    task = asyncio.create_task(consume())
+    await three.wait()
+    task.cancel()
     try:
-        await asyncio.wait_for(timed(), 0.035)
-    except TimeoutError:
-        print("generator loop timed out")
-
+        await task
+    except asyncio.CancelledError:
+        print("generator loop cancelled after three ticks")
 
 asyncio.run(main())
