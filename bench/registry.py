@@ -46,7 +46,7 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
     ),
     "process_cpu": (
         "bench.processes",
-        "chunks/s",
+        "numbers/s",
         "8 chunks of pure-Python prime counting in worker processes (vs serial: speed-up)",
     ),
     "echo64_c1": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 1 client"),
