@@ -248,3 +248,108 @@ def test_no_asyncio_needed() -> None:
         "asyncio.run(main())\nassert 'asyncio' not in sys.modules, 'asyncio imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# -- API surface and error paths the corpus does not reach ------------------------------------
+
+
+def test_future_error_paths_and_reprs() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        assert repr(fut) == "<Future pending>"
+        with pytest.raises(asyncio.InvalidStateError, match="Exception is not set"):
+            fut.exception()
+        fut.set_exception(KeyError)  # a class is instantiated
+        assert isinstance(fut.exception(), KeyError)
+        assert "exception=KeyError()" in repr(fut)
+        with pytest.raises(asyncio.InvalidStateError):
+            fut.set_exception(ValueError())
+        assert fut.cancel() is False
+        other = loop.create_future()
+        with pytest.raises(TypeError, match="StopIteration"):
+            other.set_exception(StopIteration())
+        other.set_result(3)
+        assert repr(other) == "<Future finished result=3>"
+        assert other.get_loop() is loop
+        with pytest.raises(TypeError, match="coroutine was expected"):
+            asyncio.Task(42, loop=loop)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+
+
+def test_task_accessors_and_forbidden_setters() -> None:
+    async def sleeper() -> None:
+        await asyncio.sleep(0)
+
+    async def main() -> None:
+        coro = sleeper()
+        task = asyncio.create_task(coro, name="t")
+        assert task.get_coro() is coro
+        assert task.get_context() is not None
+        assert len(task.get_stack()) == 1
+        assert "name='t'" in repr(task)
+        with pytest.raises(RuntimeError, match="set_result"):
+            task.set_result(None)
+        with pytest.raises(RuntimeError, match="set_exception"):
+            task.set_exception(ValueError())
+        assert task.uncancel() == 0
+        await task
+        assert task.get_stack() == []
+
+    asyncio.run(main())
+
+
+def test_cancel_a_task_before_its_first_step() -> None:
+    async def main() -> bool:
+        task = asyncio.create_task(asyncio.sleep(1))
+        task.cancel()
+        task.cancel()  # twice: still one CancelledError
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.cancelled()
+
+    assert asyncio.run(main()) is True
+
+
+def test_keyboard_interrupt_in_a_task_ends_the_run() -> None:
+    async def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    async def main() -> None:
+        await asyncio.create_task(interrupt())
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+def test_tether_cancellation_from_outside_a_task_reaches_it() -> None:
+    async def main() -> bool:
+        task = asyncio.create_task(asyncio.sleep(10))
+        with tether.move_on_after(0.01):
+            await task  # the scope's Cancelled cancels what main awaits, as asyncio does
+        await asyncio.sleep(0.01)
+        return task.cancelled()
+
+    assert asyncio.run(main()) is True
+
+
+def test_error_delivered_by_the_kernel_reaches_the_coroutine() -> None:
+    async def main() -> str:
+        send, receive = tether.open_memory_channel[int](0)
+
+        async def sender() -> str:
+            try:
+                await send.send(1)
+            except tether.BrokenResourceError:
+                return "broken"
+            return "sent"
+
+        task = asyncio.create_task(sender())
+        await asyncio.sleep(0.01)
+        await receive.aclose()
+        result = await task
+        await send.aclose()
+        return result
+
+    assert asyncio.run(main()) == "broken"

@@ -59,6 +59,16 @@ def _format_callback(callback: Callable[..., object], args: tuple[Any, ...]) -> 
     return text
 
 
+def _first_interrupt(group: BaseExceptionGroup[Any]) -> BaseException | None:
+    """The first KeyboardInterrupt/SystemExit in ``group`` if that is all it holds."""
+    matched, rest = group.split((KeyboardInterrupt, SystemExit))
+    if matched is None or rest is not None:
+        return None
+    while isinstance(matched, BaseExceptionGroup):
+        matched = matched.exceptions[0]
+    return matched
+
+
 class Handle:
     """A callback scheduled with ``call_soon`` (cancel it with :meth:`cancel`)."""
 
@@ -220,6 +230,13 @@ class EventLoop:
                         await self._cancel_remaining_tasks()
             # Outside the nursery: the main coroutine's error comes out bare, as asyncio's.
             return None if future is None else future.result()
+        except BaseExceptionGroup as group:
+            # KeyboardInterrupt / SystemExit in a task (the only errors a Task lets out)
+            # end the run bare, as they leave asyncio's run_until_complete.
+            interrupt = _first_interrupt(group)
+            if interrupt is None:
+                raise
+            raise interrupt from None
         finally:
             for sig in list(self._signal_previous):
                 self.remove_signal_handler(sig)
