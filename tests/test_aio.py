@@ -353,3 +353,175 @@ def test_error_delivered_by_the_kernel_reaches_the_coroutine() -> None:
         return result
 
     assert asyncio.run(main()) == "broken"
+
+
+def test_loop_state_errors_and_reprs() -> None:
+    import functools
+
+    loop = asyncio.new_event_loop()
+    assert "running=False" in repr(loop)
+    loop.set_debug(True)
+    assert loop.get_debug() is True
+
+    async def inside() -> None:
+        coro = asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="already running"):
+            loop.run_until_complete(coro)
+        with pytest.raises(RuntimeError, match="already running"):
+            loop.run_forever()
+        with pytest.raises(RuntimeError, match="running event loop"):
+            loop.close()
+        other = asyncio.new_event_loop()
+        with pytest.raises(RuntimeError, match="another loop is running"):
+            other.run_until_complete(coro)
+        with pytest.raises(RuntimeError, match="cannot be called from a running event loop"):
+            asyncio.run(coro)
+        runner = asyncio.Runner()
+        with pytest.raises(RuntimeError, match=r"Runner\.run"):
+            runner.run(coro)
+        coro.close()
+        handle = loop.call_soon(functools.partial(print, "x"), 1)
+        assert repr(handle).startswith("<Handle print('x', 1)")
+        assert handle.get_context() is not None
+        handle.cancel()
+        assert "cancelled" in repr(handle)
+        await loop.shutdown_asyncgens()
+        assert await loop.run_in_executor(None, int, "5") == 5
+        await loop.shutdown_default_executor()
+        await loop.shutdown_default_executor()  # nothing left to shut down
+
+    loop.run_until_complete(inside())
+    loop.stop()  # stop before run_forever: it returns after one round of callbacks
+    loop.run_forever()
+    assert loop.run_in_executor(None, int, "1") is not None  # made while not running
+    loop.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.call_soon(print)
+    with pytest.raises(ValueError, match="coroutine was expected"):
+        asyncio.Runner().run(42)  # type: ignore[arg-type]
+    with asyncio.Runner(debug=True) as runner:
+        assert runner.get_loop().get_debug() is True
+
+
+def test_get_event_loop_outside_a_run_makes_one() -> None:
+    asyncio.set_event_loop(None)
+    first = asyncio.get_event_loop()
+    assert asyncio.get_event_loop() is first
+    first.close()
+    second = asyncio.get_event_loop()
+    assert second is not first
+    second.close()
+    asyncio.set_event_loop(None)
+
+
+def test_exception_handler_errors_and_interrupts(caplog: pytest.LogCaptureFixture) -> None:
+    def bad_handler(loop: asyncio.EventLoop, context: dict[str, object]) -> None:
+        raise RuntimeError("handler broke")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(bad_handler)
+        loop.call_exception_handler({"message": "m"})
+        loop.set_exception_handler(None)
+        loop.default_exception_handler({})
+
+    asyncio.run(main())
+    assert "Exception in the exception handler" in caplog.text
+    assert "Unhandled exception in event loop" in caplog.text
+
+    async def exits() -> None:
+        asyncio.get_running_loop().call_soon(sys.exit, 3)
+        await asyncio.sleep(1)
+
+    with pytest.raises(SystemExit):
+        asyncio.run(exits())
+
+
+def test_ensure_future_and_wrap_future_edges() -> None:
+    import concurrent.futures
+
+    class Awaitable:
+        def __await__(self):  # type: ignore[no-untyped-def]
+            return asyncio.sleep(0, "awaited").__await__()
+
+    async def main() -> None:
+        assert await asyncio.ensure_future(Awaitable()) == "awaited"
+        with pytest.raises(TypeError, match="awaitable is required"):
+            asyncio.ensure_future(42)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        assert asyncio.wrap_future(fut) is fut
+        source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        wrapped = asyncio.wrap_future(source)
+        wrapped.cancel()  # cancels the source too
+        await asyncio.sleep(0.01)
+        assert source.cancelled()
+        cancelled_source: concurrent.futures.Future[int] = concurrent.futures.Future()
+        follower = asyncio.wrap_future(cancelled_source)
+        cancelled_source.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await follower
+        with pytest.raises(TypeError, match="coroutine object is required"):
+            asyncio.run_coroutine_threadsafe(42, loop)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+
+
+def test_run_coroutine_threadsafe_cancellation() -> None:
+    import threading
+
+    async def main() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        results: list[bool] = []
+
+        def in_thread() -> None:
+            never = asyncio.run_coroutine_threadsafe(asyncio.sleep(10), loop)
+            never.cancel()  # before the loop started it: the coroutine never runs
+            running = asyncio.run_coroutine_threadsafe(asyncio.sleep(10), loop)
+            results.append(never.cancelled())
+            holder.append(running)
+
+        holder: list[object] = []
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        await asyncio.sleep(0.01)
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
+        await asyncio.sleep(0.01)
+        running = holder[0]
+        return results[0], running.cancelled()  # type: ignore[attr-defined]
+
+    assert asyncio.run(main()) == (True, True)
+
+
+def test_signal_handler_needs_a_running_loop_in_the_main_thread() -> None:
+    import signal
+    import threading
+
+    loop = asyncio.new_event_loop()
+    with pytest.raises(RuntimeError, match="running loop"):
+        loop.add_signal_handler(signal.SIGUSR1, print)
+    assert loop.remove_signal_handler(signal.SIGUSR1) is False
+    loop.close()
+
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        errors: list[str] = []
+
+        def in_thread() -> None:
+            try:
+                loop.add_signal_handler(signal.SIGUSR1, print)
+            except RuntimeError as exc:
+                errors.append(str(exc))
+
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        loop.add_signal_handler(signal.SIGUSR2, print)  # left installed: the run removes it
+        return errors[0]
+
+    previous = signal.getsignal(signal.SIGUSR2)
+    assert "main thread" in asyncio.run(main())
+    assert signal.getsignal(signal.SIGUSR2) == previous

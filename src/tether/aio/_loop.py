@@ -64,9 +64,10 @@ def _first_interrupt(group: BaseExceptionGroup[Any]) -> BaseException | None:
     matched, rest = group.split((KeyboardInterrupt, SystemExit))
     if matched is None or rest is not None:
         return None
-    while isinstance(matched, BaseExceptionGroup):
-        matched = matched.exceptions[0]
-    return matched
+    first: BaseException = matched
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first
 
 
 class Handle:
@@ -613,23 +614,33 @@ def run_coroutine_threadsafe(
     result: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def start() -> None:
-        if not result.set_running_or_notify_cancel():
+        if result.cancelled():
+            coro.close()  # cancelled before it could start: it never runs
             return
         try:
             task = loop.create_task(coro)
         except BaseException as exc:
-            result.set_exception(exc)
+            if result.set_running_or_notify_cancel():
+                result.set_exception(exc)
             return
 
         def copy(done: Future[T]) -> None:
             if done.cancelled():
                 result.cancel()
-            elif done.exception() is not None:
+                return
+            if not result.set_running_or_notify_cancel():
+                return
+            if done.exception() is not None:
                 result.set_exception(done.exception())
             else:
                 result.set_result(done.result())
 
+        def cancel_task(source: concurrent.futures.Future[T]) -> None:
+            if source.cancelled() and not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
+
         task.add_done_callback(copy)
+        result.add_done_callback(cancel_task)
 
     loop.call_soon_threadsafe(start)
     return result

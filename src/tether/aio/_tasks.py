@@ -8,7 +8,7 @@ import functools
 import math
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import tether
 
@@ -33,7 +33,11 @@ def create_task(
     return get_running_loop().create_task(coro, name=name, context=context)
 
 
-async def sleep(delay: float, result: T = None) -> T:  # type: ignore[assignment]
+@overload
+async def sleep(delay: float) -> None: ...
+@overload
+async def sleep(delay: float, result: T) -> T: ...
+async def sleep(delay: float, result: Any = None) -> Any:
     """Suspend for ``delay`` seconds (``sleep(0)`` just yields), then return ``result``."""
     if delay <= 0:
         await tether.lowlevel.cancel_shielded_checkpoint()
