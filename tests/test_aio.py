@@ -525,3 +525,179 @@ def test_signal_handler_needs_a_running_loop_in_the_main_thread() -> None:
     previous = signal.getsignal(signal.SIGUSR2)
     assert "main thread" in asyncio.run(main())
     assert signal.getsignal(signal.SIGUSR2) == previous
+
+
+def test_gather_edges() -> None:
+    async def fails() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("x")
+
+    async def main() -> None:
+        coro = asyncio.sleep(0.001, "same")
+        assert await asyncio.gather(coro, coro) == ["same", "same"]  # one child for both
+        done = asyncio.gather(asyncio.sleep(0))
+        await done
+        assert done.cancel() is False
+        finished = asyncio.create_task(asyncio.sleep(0))
+        await finished
+        assert asyncio.gather(finished).cancel() is False  # nothing left to cancel
+        slow = asyncio.gather(asyncio.sleep(1), return_exceptions=True)
+        await asyncio.sleep(0)
+        assert slow.cancel() is True
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        victim = asyncio.create_task(asyncio.sleep(1))
+        both = asyncio.gather(victim, asyncio.sleep(0.01))
+        await asyncio.sleep(0)
+        victim.cancel()  # a child cancelled on its own: gather raises CancelledError
+        with pytest.raises(asyncio.CancelledError):
+            await both
+        failing = asyncio.gather(fails(), asyncio.sleep(0.01))
+        with pytest.raises(ValueError):
+            await failing
+        await asyncio.sleep(0.02)  # the other child finishing later is absorbed
+
+    asyncio.run(main())
+
+
+def test_wait_and_wait_for_edges() -> None:
+    async def ignores_cancel() -> str:
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            return "finished anyway"
+        return "slept"
+
+    async def main() -> None:
+        task = asyncio.create_task(asyncio.sleep(0, "v"))
+        with pytest.raises(ValueError, match="Invalid return_when"):
+            await asyncio.wait([task], return_when="SOMETIMES")
+        await task
+        done, pending = await asyncio.wait([task])  # already done: returns at once
+        assert done == {task}
+        assert not pending
+        assert await asyncio.wait_for(task, 0) == "v"  # done and no time: its result
+        assert await asyncio.wait_for(ignores_cancel(), 0.01) == "finished anyway"
+        inner = asyncio.create_task(asyncio.sleep(1))
+        outer = asyncio.create_task(asyncio.wait_for(inner, 10))
+        await asyncio.sleep(0.01)
+        outer.cancel()  # cancelling the caller cancels what it waits for
+        with pytest.raises(asyncio.CancelledError):
+            await outer
+        assert inner.cancelled()
+
+    asyncio.run(main())
+
+
+def test_shield_edges() -> None:
+    async def fails() -> None:
+        await asyncio.sleep(0.01)
+        raise KeyError("k")
+
+    async def main() -> None:
+        finished = asyncio.create_task(asyncio.sleep(0, 1))
+        await finished
+        assert asyncio.shield(finished) is finished
+        with pytest.raises(KeyError):
+            await asyncio.shield(fails())
+        inner = asyncio.create_task(asyncio.sleep(1))
+        outer = asyncio.shield(inner)
+        inner.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await outer
+        abandoned = asyncio.shield(fails())
+        abandoned.cancel()  # the inner error is then nobody's: marked retrieved
+        await asyncio.sleep(0.02)
+
+    asyncio.run(main())
+
+
+def test_timeout_object_edges() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        cm = asyncio.timeout(10)
+        async with cm:
+            cm.reschedule(loop.time() + 20)  # replaces the pending timer
+            cm.reschedule(None)
+            await asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="already been entered"):
+            async with cm:
+                pass
+
+        async def past_deadline() -> None:
+            async with asyncio.timeout(10) as late:
+                late.reschedule(loop.time() - 1)  # in the past: fires at once
+                await asyncio.sleep(1)
+
+        with pytest.raises(TimeoutError):
+            await past_deadline()
+        async with asyncio.timeout(0.01) as caught:
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                pass  # swallowed inside: the block ends normally
+        assert caught.expired()
+
+        async def native() -> None:
+            with pytest.raises(RuntimeError, match="inside a task"):
+                async with asyncio.timeout(1):
+                    pass
+            with pytest.raises(RuntimeError, match="parent task"):
+                async with asyncio.TaskGroup():
+                    pass
+
+        async with tether.open_nursery() as nursery:  # a tether task is no aio Task
+            nursery.start_soon(native)
+
+    asyncio.run(main())
+
+
+def test_taskgroup_misuse_and_outside_cancellation() -> None:
+    async def main() -> None:
+        tg = asyncio.TaskGroup()
+        coro = asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="not been entered"):
+            tg.create_task(coro)
+        async with tg:
+            pass
+        with pytest.raises(RuntimeError, match="already been entered"):
+            async with tg:
+                pass
+        with pytest.raises(RuntimeError, match="finished"):
+            tg.create_task(coro)
+
+        async def failing() -> None:
+            raise ValueError("v")
+
+        async def create_while_aborting() -> None:
+            async with asyncio.TaskGroup() as aborting:
+                aborting.create_task(failing())
+                await asyncio.sleep(0.01)
+                with pytest.raises(RuntimeError, match="shutting down"):
+                    aborting.create_task(coro)
+
+        with pytest.raises(ExceptionGroup):
+            await create_while_aborting()
+        coro.close()
+
+        async def group_in_task() -> None:
+            async with asyncio.TaskGroup() as inner:
+                inner.create_task(asyncio.sleep(1))
+
+        task = asyncio.create_task(group_in_task())
+        await asyncio.sleep(0.01)
+        task.cancel()  # arrives while the group waits in __aexit__
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        body = asyncio.create_task(group_in_body())
+        await asyncio.sleep(0.01)
+        body.cancel()  # arrives in the body
+        with pytest.raises(asyncio.CancelledError):
+            await body
+
+    async def group_in_body() -> None:
+        async with asyncio.TaskGroup() as inner:
+            inner.create_task(asyncio.sleep(1))
+            await asyncio.sleep(1)
+
+    asyncio.run(main())
