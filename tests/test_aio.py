@@ -701,3 +701,108 @@ def test_taskgroup_misuse_and_outside_cancellation() -> None:
             await asyncio.sleep(1)
 
     asyncio.run(main())
+
+
+def test_stream_reader_argument_errors_and_state() -> None:
+    with pytest.raises(ValueError, match="Limit"):
+        asyncio.StreamReader(limit=0)
+
+    async def main() -> None:
+        reader = asyncio.StreamReader(limit=4)
+        assert "0 bytes" in repr(reader)
+        assert await reader.read(0) == b""
+        with pytest.raises(ValueError, match="less than zero"):
+            await reader.readexactly(-1)
+        with pytest.raises(ValueError, match="Separator"):
+            await reader.readuntil(b"")
+        reader.feed_data(b"abcdefgh;")
+        with pytest.raises(asyncio.LimitOverrunError, match="Separator is found"):
+            await reader.readuntil(b";")
+        reader.feed_data(b"\n")
+        with pytest.raises(ValueError):
+            await reader.readline()  # too long: the line is dropped
+        assert reader.exception() is None
+        late = asyncio.create_task(reader.readexactly(3))
+        await asyncio.sleep(0)
+        reader.feed_data(b"xyz")
+        assert await late == b"xyz"
+        waiting = asyncio.create_task(reader.read())
+        await asyncio.sleep(0)
+        reader.set_exception(ConnectionResetError("gone"))
+        with pytest.raises(ConnectionResetError):
+            await waiting
+        with pytest.raises(ConnectionResetError):
+            await reader.read(1)
+        assert isinstance(reader.exception(), ConnectionResetError)
+        error = asyncio.IncompleteReadError(b"ab", 5)
+        import pickle
+
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy.partial, copy.expected) == (b"ab", 5)
+
+    asyncio.run(main())
+
+
+def test_stream_writer_over_memory_streams() -> None:
+    from tether.testing import lockstep_stream_pair, memory_stream_pair
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        left, right = lockstep_stream_pair()  # unbuffered: a send waits for the receiver
+        reader = asyncio.StreamReader(stream=left)
+        writer = asyncio.StreamWriter(left, reader, loop, extra={"peername": "memory"})
+        assert "StreamWriter" in repr(writer)
+        assert writer.get_extra_info("peername") == "memory"
+        assert writer.get_extra_info("sockname", "none") == "none"  # no socket underneath
+        assert writer.transport.get_extra_info("peername") == "memory"
+        assert writer.can_write_eof() is True  # a StapledStream can send EOF
+        writer.write(b"x" * 100_000)  # taken at once by the background sender...
+        await asyncio.sleep(0.01)
+        writer.write(b"x" * 100_000)  # ...so this waits, over the high-water mark
+        drained = asyncio.create_task(writer.drain())
+        await asyncio.sleep(0.01)
+        assert not drained.done()
+        received = 0
+        while received < 200_000:
+            received += len(await right.receive_some())
+        await drained
+        await right.send_all(b"reply")
+        assert await reader.readexactly(5) == b"reply"
+        writer.transport.close()
+        assert writer.transport.is_closing()
+        writer.write(b"dropped")  # after close: ignored, as asyncio does
+        await writer.wait_closed()
+        await writer.wait_closed()  # already closed: returns at once
+        with pytest.raises(NotImplementedError):
+            await writer.start_tls()
+        await right.aclose()
+
+        # A peer that goes away: the next drain reports it.
+        left2, right2 = memory_stream_pair()
+        writer2 = asyncio.StreamWriter(left2, None, loop)
+        await right2.aclose()
+        writer2.write(b"to nobody" * 10_000)
+        await asyncio.sleep(0.01)
+        with pytest.raises(ConnectionResetError):
+            await writer2.drain()
+        writer2.transport.abort()
+
+    asyncio.run(main())
+
+
+def test_stream_reader_pump_pauses_and_reports_broken_streams() -> None:
+    from tether.testing import memory_stream_pair
+
+    async def main() -> None:
+        left, right = memory_stream_pair()
+        reader = asyncio.StreamReader(limit=10, stream=left)
+        await right.send_all(b"0123456789" * 5)
+        await asyncio.sleep(0.01)
+        assert len(reader._buffer) <= 50
+        assert await reader.readexactly(50) == b"0123456789" * 5  # resumes as it drains
+        await right.send_all(b"more")
+        assert await reader.read(4) == b"more"
+        await right.aclose()
+        assert await reader.read() == b""
+
+    asyncio.run(main())
