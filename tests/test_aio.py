@@ -806,3 +806,178 @@ def test_stream_reader_pump_pauses_and_reports_broken_streams() -> None:
         assert await reader.read() == b""
 
     asyncio.run(main())
+
+
+def test_protocol_transport_over_memory_streams() -> None:
+    from tether.testing import memory_stream_pair
+
+    class Recorder(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.events: list[object] = []
+
+        def data_received(self, data: bytes) -> None:
+            self.events.append(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.events.append(("lost", type(exc).__name__ if exc else None))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        left, right = memory_stream_pair()
+        proto = Recorder()
+        transport = asyncio.Transport(left, proto, loop)
+        assert transport.get_extra_info("peername", "none") == "none"  # no socket
+        transport.set_write_buffer_limits(high=10)
+        transport.pause_reading()
+        await right.send_all(b"held")
+        await asyncio.sleep(0.01)
+        assert proto.events == []
+        transport.resume_reading()
+        await asyncio.sleep(0.01)
+        assert proto.events == [b"held"]
+        transport.writelines([b"a", b"b"])
+        assert await right.receive_some() == b"ab"
+        transport.write(b"unsent")
+        transport.close()  # data still buffered: connection_lost waits for it
+        transport.write(b"ignored")
+        transport.close()
+        assert await right.receive_some() == b"unsent"
+        await asyncio.sleep(0.01)
+        assert proto.events[-1] == ("lost", None)
+        await right.aclose()
+
+        left2, right2 = memory_stream_pair()
+        proto2 = Recorder()
+        transport2 = asyncio.Transport(left2, proto2, loop)
+        transport2.write_eof()
+        with pytest.raises(RuntimeError, match="write_eof"):
+            transport2.write(b"late")
+        await right2.send_all(b"arrives as we close")
+        transport2.close()
+        await asyncio.sleep(0.01)
+        assert b"arrives as we close" not in proto2.events  # closing: not delivered
+        await right2.aclose()
+
+    asyncio.run(main())
+
+
+def test_protocol_transport_sees_a_broken_stream() -> None:
+    class BrokenStream:
+        async def receive_some(self, max_bytes: int | None = None) -> bytes:
+            await tether.checkpoint()
+            raise tether.BrokenResourceError("peer vanished")
+
+        async def send_all(self, data: bytes) -> None:
+            await tether.checkpoint()
+
+        async def aclose(self) -> None:
+            await tether.checkpoint()
+
+    class Lost(asyncio.Protocol):
+        def __init__(self, fut: asyncio.Future[object]) -> None:
+            self.fut = fut
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.fut.set_result(exc)
+
+    async def main() -> object:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[object] = loop.create_future()
+        asyncio.Transport(BrokenStream(), Lost(fut), loop)
+        return await fut
+
+    assert isinstance(asyncio.run(main()), ConnectionResetError)
+
+
+def test_datagram_transport_edges() -> None:
+    class Errors(asyncio.DatagramProtocol):
+        def __init__(self, fut: asyncio.Future[Exception]) -> None:
+            self.fut = fut
+
+        def error_received(self, exc: Exception) -> None:
+            if not self.fut.done():
+                self.fut.set_result(exc)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with pytest.raises(OSError):
+            await loop.create_datagram_endpoint(
+                asyncio.DatagramProtocol, local_addr=("256.0.0.1", 0)
+            )
+        # A connected UDP socket towards a closed port: the refusal comes back as an error.
+        import socket
+
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+        probe.close()
+        fut: asyncio.Future[Exception] = loop.create_future()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: Errors(fut), remote_addr=("127.0.0.1", closed_port), family=socket.AF_INET
+        )
+        assert transport.get_extra_info("peername") == ("127.0.0.1", closed_port)
+        assert transport.get_extra_info("nothing", 1) == 1
+        assert transport.get_extra_info("socket") is not None
+        for _ in range(3):
+            transport.sendto(b"anyone?")
+            await asyncio.sleep(0.01)
+        assert isinstance(await asyncio.wait_for(fut, 5), ConnectionRefusedError)
+        transport.abort()
+        assert transport.is_closing()
+        transport.sendto(b"after close")  # ignored
+        await asyncio.sleep(0.01)
+        with pytest.raises(ValueError, match="host and port"):
+            await loop.create_connection(asyncio.Protocol)
+
+    asyncio.run(main())
+
+
+def test_server_and_process_surface() -> None:
+    import signal
+
+    async def main() -> None:
+        with pytest.raises(ValueError, match="host and port"):
+            await asyncio.open_connection("127.0.0.1")
+        with pytest.raises(ValueError, match="path is required"):
+            await asyncio.start_unix_server(lambda r, w: None)
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        assert "Server sockets=" in repr(server)
+        assert server.get_loop() is asyncio.get_running_loop()
+        await server.start_serving()
+        async with server:
+            pass
+        await server.wait_closed()  # closed already: returns at once
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "import time; time.sleep(10)"
+        )
+        assert proc.pid > 0
+        assert str(proc.pid) in repr(proc)
+        proc.send_signal(signal.SIGTERM)
+        assert await proc.wait() == -signal.SIGTERM
+        with pytest.raises(ValueError, match="not supported"):
+            await asyncio.create_subprocess_exec(sys.executable, "-c", "", universal_newlines=True)
+
+    asyncio.run(main())
+
+
+def test_sync_primitive_reprs_and_misuse() -> None:
+    async def main() -> None:
+        lock = asyncio.Lock()
+        assert "unlocked" in repr(lock)
+        event = asyncio.Event()
+        assert "unset" in repr(event)
+        sem = asyncio.Semaphore(2)
+        assert "value:2" in repr(sem)
+        cond = asyncio.Condition()
+        assert cond.locked() is False
+        with pytest.raises(RuntimeError, match="un-acquired"):
+            await cond.wait()
+        with pytest.raises(ValueError, match="parties"):
+            asyncio.Barrier(0)
+        queue: asyncio.Queue[int] = asyncio.Queue(1)
+        assert "maxsize=1" in repr(queue)
+        barrier = asyncio.Barrier(1)
+        async with barrier as index:
+            assert index == 0
+
+    asyncio.run(main())

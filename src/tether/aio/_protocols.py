@@ -88,6 +88,7 @@ class Transport:
             pass
         except (tether.BrokenResourceError, OSError) as exc:
             error = ConnectionResetError(str(exc))
+            self._connection_lost(error)  # before abort(), which would report a clean close
             self.abort()
         finally:
             if self._flusher.closing and not self._flusher.closed:
