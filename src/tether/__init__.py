@@ -131,6 +131,24 @@ if TYPE_CHECKING:
     from ._streams import (
         serve_unix as serve_unix,
     )
+    from ._streams._ssl import (
+        NeedHandshakeError as NeedHandshakeError,
+    )
+    from ._streams._ssl import (
+        SSLStream as SSLStream,
+    )
+    from ._streams._ssl_helpers import (
+        open_ssl_over_tcp_listeners as open_ssl_over_tcp_listeners,
+    )
+    from ._streams._ssl_helpers import (
+        open_ssl_over_tcp_stream as open_ssl_over_tcp_stream,
+    )
+    from ._streams._ssl_helpers import (
+        serve_ssl_over_tcp as serve_ssl_over_tcp,
+    )
+    from ._streams._ssl_listener import (
+        SSLListener as SSLListener,
+    )
     from ._streams._stapled import (
         StapledStream as StapledStream,
     )
@@ -212,6 +230,12 @@ _LAZY_NAMES = {
     "serve_listeners": "_streams",
     "serve_tcp": "_streams",
     "serve_unix": "_streams",
+    "NeedHandshakeError": "_streams._ssl",
+    "SSLStream": "_streams._ssl",
+    "open_ssl_over_tcp_listeners": "_streams._ssl_helpers",
+    "open_ssl_over_tcp_stream": "_streams._ssl_helpers",
+    "serve_ssl_over_tcp": "_streams._ssl_helpers",
+    "SSLListener": "_streams._ssl_listener",
     "StapledStream": "_streams._stapled",
     "Process": "_subprocess",
     "open_process": "_subprocess",
@@ -272,10 +296,13 @@ __all__ = [
     "MemoryChannelStatistics",
     "MemoryReceiveChannel",
     "MemorySendChannel",
+    "NeedHandshakeError",
     "Nursery",
     "Path",
     "Process",
     "RunFinishedError",
+    "SSLListener",
+    "SSLStream",
     "Semaphore",
     "SemaphoreStatistics",
     "SignalReceiver",
@@ -309,6 +336,8 @@ __all__ = [
     "open_nursery",
     "open_process",
     "open_signal_receiver",
+    "open_ssl_over_tcp_listeners",
+    "open_ssl_over_tcp_stream",
     "open_tcp_listeners",
     "open_tcp_stream",
     "open_unix_listener",
@@ -316,6 +345,7 @@ __all__ = [
     "run",
     "run_process",
     "serve_listeners",
+    "serve_ssl_over_tcp",
     "serve_tcp",
     "serve_unix",
     "shutdown_requested",
