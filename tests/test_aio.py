@@ -981,3 +981,13 @@ def test_sync_primitive_reprs_and_misuse() -> None:
             assert index == 0
 
     asyncio.run(main())
+
+
+def test_demo_aio_runs_a_ported_snippet(capsys: pytest.CaptureFixture[str]) -> None:
+    from tether._demo_aio import demo_aio
+
+    demo_aio()
+    out = capsys.readouterr().out
+    assert "[1, 4, 9, 16, 25, 36]" in out
+    assert "wait_for timed out" in out
+    assert "['Task-" in out
