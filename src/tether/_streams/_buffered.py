@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from .._core import checkpoint
+from .._core import ClosedResourceError, checkpoint
 from ._abc import ReceiveStream
 
 DEFAULT_CHUNK = 65536
@@ -47,7 +47,7 @@ class BufferedReceiveStream(ReceiveStream):
     stream already delivered). One task at a time may receive, as on any stream.
     """
 
-    __slots__ = ("_buffer", "_eof", "_scan_from", "chunk_size", "stream")
+    __slots__ = ("_buffer", "_closed", "_eof", "chunk_size", "stream")
 
     def __init__(self, stream: ReceiveStream, *, chunk_size: int = DEFAULT_CHUNK) -> None:
         if not isinstance(stream, ReceiveStream):
@@ -58,7 +58,7 @@ class BufferedReceiveStream(ReceiveStream):
         self.chunk_size = chunk_size
         self._buffer = bytearray()
         self._eof = False
-        self._scan_from = 0
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<tether.BufferedReceiveStream over {self.stream!r}, {len(self._buffer)} buffered>"
@@ -67,6 +67,10 @@ class BufferedReceiveStream(ReceiveStream):
     def buffered(self) -> bytes:
         """The bytes received from the stream but not yet handed out."""
         return bytes(self._buffer)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedResourceError("this BufferedReceiveStream was closed")
 
     async def _fill(self) -> bool:
         """Receive one more chunk into the buffer; False at end of stream."""
@@ -82,13 +86,13 @@ class BufferedReceiveStream(ReceiveStream):
     def _take(self, count: int) -> bytes:
         data = bytes(self._buffer[:count])
         del self._buffer[:count]
-        self._scan_from = 0
         return data
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Buffered data first (without waiting), else one read from the stream."""
         if max_bytes is not None and max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
+        self._check_open()
         if self._buffer:
             await checkpoint()
             return self._take(len(self._buffer) if max_bytes is None else max_bytes)
@@ -105,10 +109,13 @@ class BufferedReceiveStream(ReceiveStream):
         first."""
         if count < 0:
             raise ValueError("count must be >= 0")
+        self._check_open()
+        received = False  # _fill's receive_some is a checkpoint; else make one
         while len(self._buffer) < count:
             if not await self._fill():
                 raise IncompleteReceiveError(self._take(len(self._buffer)), count)
-        if count == 0 or len(self._buffer) >= count:
+            received = True
+        if not received:
             await checkpoint()
         return self._take(count)
 
@@ -122,9 +129,14 @@ class BufferedReceiveStream(ReceiveStream):
             raise ValueError("delimiter must not be empty")
         if max_bytes < len(delimiter):
             raise ValueError("max_bytes must be at least the delimiter's length")
+        self._check_open()
         first = True
+        # Where this call's search resumes: only the tail can hold a delimiter split across
+        # chunks, so the rest is not rescanned. Local on purpose: after an error or a
+        # cancellation the next call (maybe with another delimiter) scans from the start.
+        scan_from = 0
         while True:
-            index = self._buffer.find(delimiter, self._scan_from)
+            index = self._buffer.find(delimiter, scan_from)
             if index != -1 and index + len(delimiter) <= max_bytes:
                 if first:
                     await checkpoint()
@@ -135,8 +147,7 @@ class BufferedReceiveStream(ReceiveStream):
                 raise DelimiterTooFarError(
                     f"no {delimiter!r} within {max_bytes} bytes (data stays buffered)"
                 )
-            # Only the tail can hold a delimiter split across chunks: don't rescan the rest.
-            self._scan_from = max(0, len(self._buffer) - len(delimiter) + 1)
+            scan_from = max(0, len(self._buffer) - len(delimiter) + 1)
             first = False
             if not await self._fill():
                 raise IncompleteReceiveError(self._take(len(self._buffer)), None)
@@ -156,6 +167,8 @@ class BufferedReceiveStream(ReceiveStream):
                 return
 
     async def aclose(self) -> None:
-        """Close the wrapped stream; buffered data is discarded."""
+        """Close the wrapped stream; buffered data is discarded. Reading afterwards
+        raises ``ClosedResourceError``."""
+        self._closed = True
         self._buffer.clear()
         await self.stream.aclose()
