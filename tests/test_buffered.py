@@ -178,6 +178,8 @@ async def test_receive_exactly_at_a_clean_end() -> None:
     with pytest.raises(tether.IncompleteReceiveError) as info:
         await reader.receive_exactly(1)
     assert info.value.partial == b""
+    with pytest.raises(tether.IncompleteReceiveError):  # the end was remembered
+        await reader.receive_exactly(1)
 
 
 # -- receive_until -----------------------------------------------------------------------------

@@ -228,6 +228,31 @@ async def test_families_are_interleaved(autojump_clock: MockClock) -> None:
     await check_winner(s, stream, "v4-b")
 
 
+async def test_interleaving_when_the_first_family_runs_out(autojump_clock: MockClock) -> None:
+    routes = {
+        "v4-a": Route(1, ok=False),
+        "v6-a": Route(1, ok=False, family=V6),
+        "v6-b": Route(1, ok=False, family=V6),
+        "v6-c": Route(0.1, ok=True, family=V6),
+    }
+    s = await scenario(routes)
+    stream = await tether.open_tcp_stream(HOST, 80, happy_eyeballs_delay=0.25)
+    assert [name for name, _ in s.net.started] == ["v4-a", "v6-a", "v6-b", "v6-c"]
+    await check_winner(s, stream, "v6-c")
+
+
+async def test_a_tie_has_one_winner(autojump_clock: MockClock) -> None:
+    # Two attempts connect in the same instant: the first to report wins, the other's
+    # socket is closed although it connected.
+    s = await scenario({"a": Route(1, ok=True), "b": Route(1, ok=True)})
+    stream = await tether.open_tcp_stream(HOST, 80, happy_eyeballs_delay=0)
+    assert sorted(name for name, _, _ in s.net.finished) == ["a", "b"]
+    assert s.factory.closed().count(True) == 1
+    assert stream.socket in s.factory.made
+    async with stream, s.listener:
+        pass
+
+
 async def test_every_attempt_failing_reports_every_error(autojump_clock: MockClock) -> None:
     s = await scenario(
         {"a": Route(0.5, ok=False), "b": Route(0.1, ok=False), "c": Route(0.3, ok=False)}
