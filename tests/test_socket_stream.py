@@ -421,3 +421,14 @@ async def test_accept_raises_other_errors() -> None:
         with pytest.raises(tether.ClosedResourceError):
             await listener.accept()
         assert isinstance(raw, ScriptedSocket)
+
+
+async def test_two_tasks_accepting_at_once() -> None:
+    [listener] = await tether.open_tcp_listeners(0, host="127.0.0.1")
+    async with listener:
+        async with tether.open_nursery() as nursery:
+            nursery.start_soon(listener.accept)
+            await wait_all_tasks_blocked()
+            with pytest.raises(tether.BusyResourceError):
+                await listener.accept()
+            nursery.cancel_scope.cancel()
