@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 import attrs
 
 from ._global import GLOBAL_RUN_CONTEXT, current_runner
+from ._local import RunVar
 from ._task import _checkpoint_abort
 
 if TYPE_CHECKING:
@@ -219,28 +220,47 @@ def _dump_marker_path(pid: int) -> str:
     return os.path.join(base, f"tether-dump-{pid}")
 
 
+# Per run: signal number -> where its dump goes (a one-item list the handler reads).
+_DUMP_TARGETS: RunVar[dict[int, list[TextIO | None]]] = RunVar("tether task-dump signals")
+
+
 def enable_task_dump_on_signal(
     signum: int = signal.SIGUSR1, file: TextIO | None = None
 ) -> None:
     """Print the task tree to ``file`` (default stderr) whenever ``signum`` arrives, for
     the rest of the run. Works even when a task hogs the loop (the handler runs between
     any two bytecodes of the main thread). ``python -m tether dump PID`` sends the signal
-    to a process that enabled this (and refuses otherwise). Main thread only."""
+    to a process that enabled this (and refuses otherwise). Main thread only. Calling it
+    again for the same signal only changes where the dump goes."""
     runner = current_runner()
-    out = file
+    try:
+        targets = _DUMP_TARGETS.get()
+    except LookupError:
+        targets = {}
+        _DUMP_TARGETS.set(targets)
+    marker = _dump_marker_path(os.getpid())
+    if signum in targets:
+        targets[signum][0] = file
+        _write_marker(marker, signum)
+        return
+    target: list[TextIO | None] = [file]
 
     def handler(received: int, frame: types.FrameType | None) -> None:
-        stream = out if out is not None else sys.stderr
+        stream = target[0] if target[0] is not None else sys.stderr
         try:
             text = str(_snapshot_for_signal(runner))
         except Exception as exc:  # pragma: no cover  # a torn read mid-update
             text = f"tether: could not take a task-tree snapshot: {exc!r}"
         print(text, file=stream, flush=True)
 
-    previous = signal.signal(signum, handler)
-    marker = _dump_marker_path(os.getpid())
-    with open(marker, "w") as fh:
-        fh.write(f"{signum}\n")
+    _write_marker(marker, signum)
+    try:
+        previous = signal.signal(signum, handler)
+    except BaseException:  # not the main thread, or not a signal number
+        if not targets:
+            os.unlink(marker)
+        raise
+    targets[signum] = target
 
     async def restore_at_run_end() -> None:
         from ._traps import Abort, wait_task_rescheduled
@@ -248,13 +268,22 @@ def enable_task_dump_on_signal(
         try:
             await wait_task_rescheduled(lambda _: Abort.SUCCEEDED)
         finally:
-            signal.signal(signum, previous)
+            targets.pop(signum, None)
+            if signal.getsignal(signum) is handler:  # not if someone replaced it since
+                signal.signal(signum, previous)
             try:
                 os.unlink(marker)
-            except OSError:  # pragma: no cover
+            except OSError:  # another signal's dump of this run removed it already
                 pass
 
     runner.spawn_system(restore_at_run_end, (), name="<tether task-dump signal>")
+
+
+def _write_marker(path: str, signum: int) -> None:
+    # O_NOFOLLOW: the marker may live in the shared /tmp; never write through a symlink.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{signum}\n")
 
 
 def _snapshot_for_signal(runner: Runner) -> TaskTree:
