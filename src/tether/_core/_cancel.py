@@ -85,6 +85,7 @@ class CancelScope:
         "_relative_deadline",
         "_runner",
         "_shield",
+        "_shutdown_grace",
         "_shutdown_requested",
         "_state",
         "_tasks",
@@ -111,6 +112,7 @@ class CancelScope:
         self._shield = bool(shield)
         self._cancel_called = False
         self._shutdown_requested = False
+        self._shutdown_grace = _INF  # a grace period requested before entry
         self.cancelled_caught = False
         self._state = _NOT_ENTERED
         self._effectively_cancelled = False
@@ -169,10 +171,13 @@ class CancelScope:
             now = runner.clock.current_time()
             self._deadline = now + self._relative_deadline
             self._relative_deadline = _INF
-        elif self._deadline != _INF:
+        elif self._deadline != _INF or self._shutdown_grace != _INF:
             now = runner.clock.current_time()
         else:
             return self
+        if self._shutdown_grace != _INF:
+            self._deadline = min(self._deadline, now + self._shutdown_grace)
+            self._shutdown_grace = _INF
         if now >= self._deadline:
             self.cancel()
         else:
@@ -259,9 +264,8 @@ class CancelScope:
             raise ValueError("grace_period must be non-negative")
         self._shutdown_requested = True
         if self._state == _NOT_ENTERED:
-            # The grace period will count from entry (an absolute deadline stays as is).
-            if self._deadline == _INF:
-                self._relative_deadline = min(self._relative_deadline, grace_period)
+            # The grace period counts from entry; __enter__ takes the earlier deadline.
+            self._shutdown_grace = min(self._shutdown_grace, grace_period)
             return
         if self._state != _ACTIVE:
             return
@@ -362,12 +366,10 @@ class CancelScope:
             if self._deadline != _INF:
                 raise RuntimeError("this scope already has an absolute deadline")
             self._relative_deadline = value
-        elif self._state == _ACTIVE:
+        else:  # active or exited: from now
             runner = self._runner
             assert runner is not None
             self.deadline = runner.clock.current_time() + value
-        else:
-            self._deadline = _INF if value == _INF else self._deadline
 
     @property
     def is_relative(self) -> bool | None:
@@ -404,9 +406,6 @@ class DeadlineQueue:
         self._heap: list[tuple[float, int, CancelScope]] = []
         self._seq = 0
         self._dead = 0
-
-    def __len__(self) -> int:
-        return len(self._heap) - self._dead
 
     def add(self, scope: CancelScope) -> None:
         seq = self._seq
