@@ -11,7 +11,7 @@ from functools import partial, wraps
 from typing import IO, Any, Generic, TypeAlias, TypeVar
 
 from . import to_thread
-from ._core import checkpoint
+from ._core import CancelScope, checkpoint_if_cancelled
 from ._core._util import final
 
 FileT = TypeVar("FileT", bound=IO[Any])
@@ -110,9 +110,11 @@ class AsyncIOWrapper(Generic[FileT]):
         return wrap_file(raw)
 
     async def aclose(self) -> None:
-        """Close the file (in a worker thread: closing may flush)."""
-        await to_thread.run_sync(self._wrapped.close)
-        await checkpoint()
+        """Close the file (in a worker thread: closing may flush). The file is closed even
+        if the caller is cancelled; the ``Cancelled`` comes afterwards."""
+        with CancelScope(shield=True):
+            await to_thread.run_sync(self._wrapped.close)
+        await checkpoint_if_cancelled()
 
     async def __aenter__(self) -> AsyncIOWrapper[FileT]:
         return self
@@ -184,6 +186,9 @@ class Path(_PurePlatformPath):
 
     async def _in_thread(self, name: str, *args: Any, **kwargs: Any) -> Any:
         method = getattr(pathlib.Path(self), name)
+        # pathlib may call methods of a path argument (samefile calls other.stat()),
+        # which on a tether.Path are coroutines: hand it plain pathlib paths.
+        args = tuple(pathlib.Path(arg) if isinstance(arg, Path) else arg for arg in args)
 
         def call() -> Any:
             result = method(*args, **kwargs)
