@@ -516,8 +516,13 @@ def _group_or_single(errors: list[BaseException]) -> BaseException:
 
 
 def _close_leftover_coroutines(runner: Runner) -> None:
+    # Only after a crash of the loop. A coroutine may refuse to close (a nursery's
+    # __aexit__ awaits, which GeneratorExit does not allow): that must not hide the crash.
     for task in list(runner.tasks):
-        task.coro.close()
+        try:
+            task.coro.close()
+        except Exception:
+            pass
     runner.tasks.clear()
 
 

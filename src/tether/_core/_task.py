@@ -131,7 +131,7 @@ class Task(metaclass=NoPublicConstructor):
                 frame, nxt = coro.cr_frame, coro.cr_await
             elif hasattr(coro, "gi_frame"):
                 frame, nxt = coro.gi_frame, coro.gi_yieldfrom
-            elif hasattr(coro, "ag_frame"):
+            elif hasattr(coro, "ag_frame"):  # pragma: no cover  # awaits reach an agen via asend
                 frame, nxt = coro.ag_frame, coro.ag_await
             else:
                 return

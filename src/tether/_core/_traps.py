@@ -47,11 +47,6 @@ CHECKPOINT = _Trap("checkpoint")
 SCHEDULE_POINT = _Trap("cancel_shielded_checkpoint")
 
 
-@types.coroutine
-def _yield(msg: object) -> Generator[Any, Any, Any]:
-    return (yield msg)
-
-
 # The two checkpoints are generator-based coroutines rather than ``async def`` so that a
 # checkpoint costs one frame, not two: they are the hottest code in any program.
 @types.coroutine
