@@ -286,8 +286,11 @@ class SSLStream(Stream, Generic[TransportT]):
             data = ssl_object.read(max_bytes)
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError) as exc:
             # close_notify arrived (clean), or the transport ended without one (ragged).
-            if isinstance(exc, ssl.SSLEOFError) and not self._https_compatible:
-                raise
+            if isinstance(exc, ssl.SSLEOFError):
+                if not self._https_compatible:
+                    raise
+                # OpenSSL queued an alert for the peer, which is gone: drop it.
+                self._outgoing.read()
             return b""
         room = max_bytes - len(data)
         if not data or not room or not (self._incoming.pending or ssl_object.pending()):

@@ -85,7 +85,7 @@ async def serve_ssl_over_tcp(
     )
     await serve_listeners(
         handler,
-        listeners,  # type: ignore[arg-type]
+        listeners,
         handler_nursery=handler_nursery,
-        task_status=task_status,  # type: ignore[arg-type]
+        task_status=task_status,
     )
