@@ -536,6 +536,21 @@ async def test_aclose_wakes_blocked_tasks(
     await server.aclose()
 
 
+async def test_aclose_during_a_handshake_does_not_wait_for_it(
+    autojump_clock: MockClock, client_ctx: ssl.SSLContext, server_ctx: ssl.SSLContext
+) -> None:
+    client, server = ssl_pair(client_ctx, server_ctx)
+    result: list[BaseException | None] = []
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(capture, client.do_handshake, result)  # the server is silent
+        await wait_all_tasks_blocked()
+        start = tether.current_time()
+        await client.aclose()
+        assert tether.current_time() == start
+    assert [type(e) for e in result] == [ClosedResourceError]
+    await server.aclose()
+
+
 async def test_use_after_close(client_ctx: ssl.SSLContext, server_ctx: ssl.SSLContext) -> None:
     client, server = ssl_pair(client_ctx, server_ctx)
     await client.aclose()

@@ -457,18 +457,25 @@ class SSLStream(Stream, Generic[TransportT]):
         """Close the stream: send ``close_notify`` (best effort), then close the transport.
 
         ``close_notify`` is sent unless the stream is broken, ``https_compatible`` is on
-        or another task is in the middle of sending; if the handshake was not done yet it
-        is done first. All that gets at most :attr:`close_notify_timeout` seconds, and a
-        peer that went away meanwhile is not an error. The peer's own ``close_notify`` is not
-        awaited. The transport is closed in every case, cancellation included; tasks
-        blocked on this stream get :exc:`~tether.ClosedResourceError`.
+        or another task is in the middle of sending or of the handshake; if the handshake
+        was not done yet it is done first. All that gets at most
+        :attr:`close_notify_timeout` seconds, and a peer that went away meanwhile is not
+        an error. The peer's own ``close_notify`` is not awaited. The transport is closed
+        in every case, cancellation included; tasks blocked on this stream get
+        :exc:`~tether.ClosedResourceError`.
         """
         if self._state == _CLOSED:
             await checkpoint()
             return
         state, self._state = self._state, _CLOSED
         try:
-            if state == _OK and not self._https_compatible and not self._transport_sending:
+            if (
+                state == _OK
+                and not self._https_compatible
+                and not self._transport_sending
+                # (a handshake that another task is waiting on would make us wait too)
+                and (self._handshook or not self._transport_receiving)
+            ):
                 await self._send_close_notify()
         finally:
             await self.transport_stream.aclose()
