@@ -3,6 +3,7 @@ nursery.start(), parking lots, instruments, RunVar, MockClock and the Sequencer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import signal
@@ -254,8 +255,17 @@ async def test_nursery_and_task_status_reprs() -> None:
 async def test_nonstrict_nursery_raises_the_bodys_own_exception_object() -> None:
     error = ValueError("from the body")
 
+    release = tether.Event()
+
+    async def finishes_cleanly() -> None:
+        with tether.CancelScope(shield=True):
+            await release.wait()
+
     async def body() -> None:
-        async with tether.open_nursery(strict_exception_groups=False):
+        async with tether.open_nursery(strict_exception_groups=False) as nursery:
+            nursery.start_soon(finishes_cleanly)
+            await wait_all_tasks_blocked()
+            release.set()
             raise error
 
     with pytest.raises(ValueError, match="from the body") as info:
@@ -284,7 +294,38 @@ async def test_cancelling_the_new_nursery_reaches_scopes_opened_before_started(
     assert nursery.cancel_scope.cancelled_caught
 
 
-async def test_starting_into_an_already_cancelled_nursery_cancels_the_child() -> None:
+async def test_started_after_the_start_call_was_cancelled_leaves_the_child_behind() -> None:
+    proceed = tether.Event()
+    where: list[tether.Nursery | None] = []
+
+    async def slow_starter(
+        task_status: tether.TaskStatus[None] = tether.TASK_STATUS_IGNORED,
+    ) -> None:
+        with tether.CancelScope(shield=True):
+            await proceed.wait()
+        task_status.started()  # too late: the start() call was cancelled meanwhile
+        where.append(current_task().parent_nursery)
+        await tether.checkpoint()  # the caller's cancellation applies here
+
+    async with tether.open_nursery() as nursery:
+        with tether.CancelScope() as scope:
+
+            async def cancel_then_release() -> None:
+                await wait_all_tasks_blocked()
+                scope.cancel()
+                proceed.set()
+
+            nursery.start_soon(cancel_then_release)
+            await nursery.start(slow_starter)
+        assert scope.cancelled_caught
+    assert len(where) == 1
+    assert where[0] is not nursery  # it never moved into the target nursery
+
+
+@pytest.mark.parametrize("opens_a_scope", [False, True])
+async def test_starting_into_an_already_cancelled_nursery_cancels_the_child(
+    opens_a_scope: bool,
+) -> None:
     release = tether.Event()
     outcome: list[str] = []
 
@@ -293,7 +334,7 @@ async def test_starting_into_an_already_cancelled_nursery_cancels_the_child() ->
             await release.wait()
 
     async def child(task_status: tether.TaskStatus[str] = tether.TASK_STATUS_IGNORED) -> None:
-        with tether.CancelScope():
+        with tether.CancelScope() if opens_a_scope else contextlib.nullcontext():
             task_status.started("started")
             try:
                 await tether.sleep_forever()
