@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import outcome
-
 from ._cancel import CancelScope
+from ._outcome import Error, Value, to_outcome
 from ._parking_lot import ParkingLot
 from ._traps import checkpoint
 
 if TYPE_CHECKING:
+    import outcome
+
     from ._task import Task
 
 T = TypeVar("T")
@@ -38,11 +39,12 @@ class TaskHandle(Generic[T]):
     to it. :meth:`cancel` cancels this task alone. The task never outlives its nursery.
     """
 
-    __slots__ = ("_finished", "_outcome", "_scope", "_waiters", "task")
+    __slots__ = ("_finished", "_public_outcome", "_result", "_scope", "_waiters", "task")
 
     def __init__(self) -> None:
         self._scope = CancelScope()
-        self._outcome: outcome.Outcome[T] | None = None
+        self._result: Value | Error | None = None
+        self._public_outcome: outcome.Outcome[T] | None = None
         self._finished = False
         self._waiters = ParkingLot()
         self.task: Task = None  # type: ignore[assignment]  # set right after spawning
@@ -57,13 +59,13 @@ class TaskHandle(Generic[T]):
             with self._scope:
                 value = await coro
         except BaseException as exc:
-            self._outcome = outcome.Error(exc)
+            self._result = Error(exc)
             raise
         finally:
             self._finished = True
             self._waiters.unpark_all()
         if value is not _NOTHING:
-            self._outcome = outcome.Value(value)
+            self._result = Value(value)
 
     def done(self) -> bool:
         """Whether the task has finished (returned, raised or was cancelled)."""
@@ -71,7 +73,7 @@ class TaskHandle(Generic[T]):
 
     def cancelled(self) -> bool:
         """Whether the task finished by being cancelled."""
-        return self._finished and self._outcome is None
+        return self._finished and self._result is None
 
     def cancel(self) -> None:
         """Cancel this task only (its siblings and the nursery carry on)."""
@@ -81,29 +83,32 @@ class TaskHandle(Generic[T]):
     def outcome(self) -> outcome.Outcome[T] | None:
         """The task's ``outcome.Value`` / ``outcome.Error``; ``None`` while it runs or if it
         was cancelled."""
-        return self._outcome
+        if self._public_outcome is None and self._result is not None:
+            # Built on first use, so that only callers of this pay for importing outcome.
+            self._public_outcome = to_outcome(self._result)
+        return self._public_outcome
 
     def result(self) -> T:
         """The result of a finished task, without waiting; see ``await handle``.
         ``RuntimeError`` if it has not finished yet."""
         if not self._finished:
             raise RuntimeError(f"{self!r} has not finished yet; await it instead")
-        result = self._outcome
+        result = self._result
         if result is None:
             raise TaskCancelledError(f"task {self.task.name!r} was cancelled")
-        if isinstance(result, outcome.Error):
+        if type(result) is Error:
             raise TaskFailedError(f"task {self.task.name!r} raised {result.error!r}") from (
                 result.error
             )
-        assert isinstance(result, outcome.Value)
-        value: T = result.value  # not unwrap(): outcomes unwrap once, results read often
+        assert type(result) is Value
+        value: T = result.value
         return value
 
     async def wait(self) -> T:
         """Wait for the task to finish and return its result (``await handle`` does this)."""
         if not self._finished:
             await self._waiters.park()
-            if type(self._outcome) is outcome.Error:
+            if type(self._result) is Error:
                 # The failure is also cancelling the child's nursery: if we are inside
                 # it, that Cancelled is what we should see (the nursery reports the
                 # error itself), so take the checkpoint that delivers it.

@@ -6,19 +6,19 @@ import functools
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-import outcome
-
 from ._cancel import NONSTRICT_NOTE, CancelScope
 from ._exceptions import Cancelled
 from ._global import GLOBAL_RUN_CONTEXT, current_runner
 from ._handles import TaskHandle
 from ._ki import enable_ki_protection
+from ._outcome import Error
 from ._traps import Abort, RaiseCancelT, checkpoint, wait_task_rescheduled
 from ._util import NoPublicConstructor, coroutine_or_error, final
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from ._outcome import Value
     from ._task import Task
 
 T = TypeVar("T")
@@ -178,11 +178,11 @@ class Nursery(metaclass=NoPublicConstructor):
                 self._parent_waiting_in_aexit = False
                 self._parent_task._runner.reschedule(self._parent_task)
 
-    def _child_finished(self, task: Task, result: outcome.Outcome[object]) -> None:
+    def _child_finished(self, task: Task, result: Value | Error) -> None:
         self._children.remove(task)
         if self._services:
             self._services.pop(task, None)
-        if type(result) is outcome.Error:
+        if type(result) is Error:
             self._add_exc(result.error)
         self._check_nursery_closed()
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-import attrs
-
 from ._exceptions import BrokenResourceError
 from ._global import current_runner
 from ._ki import enable_ki_protection
 from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
-from ._util import final
+from ._util import FrozenRecord, final
 
 if TYPE_CHECKING:
     from ._task import Task
 
 
-@attrs.frozen
-class ParkingLotStatistics:
+class ParkingLotStatistics(FrozenRecord):
     """``tasks_waiting``: how many tasks are parked in the lot."""
 
+    __slots__ = ("tasks_waiting",)
+    __match_args__ = ("tasks_waiting",)
     tasks_waiting: int
+
+    def __init__(self, tasks_waiting: int) -> None:
+        self._fill(tasks_waiting)
 
 
 @final

@@ -9,15 +9,13 @@ abort function and leaves it parked until something calls :meth:`Runner.reschedu
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
 import os
 import signal
 import threading
 import types
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
-
-import attrs
-import outcome
 
 from ._cancel import CancelScope, DeadlineQueue
 from ._clock import SystemClock
@@ -29,6 +27,7 @@ from ._io import IOBackend, IOStatistics, make_io_backend
 from ._ki import enable_ki_protection, ki_protection_enabled, mark_task_boundary
 from ._mock_clock import MockClock
 from ._nursery import Nursery, open_nursery
+from ._outcome import SEND_KINDS, Error, Value, foreign_send_kind
 from ._parking_lot import ParkingLot
 from ._task import Task, _checkpoint_abort
 from ._traps import (
@@ -40,10 +39,12 @@ from ._traps import (
     describe_bad_yield,
     wait_task_rescheduled,
 )
-from ._util import coroutine_object_error, coroutine_or_error, name_of
+from ._util import FrozenRecord, coroutine_object_error, coroutine_or_error, name_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+
+    import outcome
 
     from ._abc import Clock, Instrument
 
@@ -53,17 +54,47 @@ T = TypeVar("T")
 _MAX_TIMEOUT = 86400.0
 _NO_SEND: Any = object()
 _IDLE_WAITERS, _IDLE_AUTOJUMP = 1, 2
+_CO_GENERATOR = 0x20  # inspect.CO_GENERATOR
 
 
-@attrs.frozen
-class RunStatistics:
+class RunStatistics(FrozenRecord):
     """A snapshot of the run loop, from :func:`tether.lowlevel.current_statistics`."""
 
+    __slots__ = (
+        "io_statistics",
+        "run_sync_soon_queue_size",
+        "seconds_to_next_deadline",
+        "tasks_living",
+        "tasks_runnable",
+    )
+    __match_args__ = (
+        "tasks_living",
+        "tasks_runnable",
+        "seconds_to_next_deadline",
+        "io_statistics",
+        "run_sync_soon_queue_size",
+    )
     tasks_living: int
     tasks_runnable: int
     seconds_to_next_deadline: float
     io_statistics: IOStatistics
     run_sync_soon_queue_size: int
+
+    def __init__(
+        self,
+        tasks_living: int,
+        tasks_runnable: int,
+        seconds_to_next_deadline: float,
+        io_statistics: IOStatistics,
+        run_sync_soon_queue_size: int,
+    ) -> None:
+        self._fill(
+            tasks_living,
+            tasks_runnable,
+            seconds_to_next_deadline,
+            io_statistics,
+            run_sync_soon_queue_size,
+        )
 
 
 class Runner:
@@ -86,7 +117,7 @@ class Runner:
         self.current_task: Task | None = None
         self.init_task: Task | None = None
         self.main_task: Task | None = None
-        self.main_task_outcome: outcome.Outcome[Any] | None = None
+        self.main_task_outcome: Value | Error | None = None
         self.system_nursery: Nursery | None = None
         self.system_context = contextvars.copy_context()
         self.entry_queue = EntryQueue(io)
@@ -104,25 +135,29 @@ class Runner:
 
     # -- scheduling ----------------------------------------------------------------------
 
-    def reschedule(self, task: Task, next_send: outcome.Outcome[Any] = _NO_SEND) -> None:
+    def reschedule(
+        self, task: Task, next_send: outcome.Outcome[Any] | Value | Error = _NO_SEND
+    ) -> None:
         """Make a parked task runnable, resuming it with ``next_send`` (default ``Value(None)``)."""
         if task._abort_func is None or task._abort_func is _checkpoint_abort:
             raise RuntimeError(f"cannot reschedule {task!r}: it is not blocked")
-        task._abort_func = None
-        task.custom_sleep_data = None
         if next_send is _NO_SEND:
             task._send_fn = task._coro_send
             task._send_arg = None
-        elif type(next_send) is outcome.Value:
-            task._send_fn = task._coro_send
-            task._send_arg = next_send.value
-        elif type(next_send) is outcome.Error:
-            task._send_fn = task._coro_throw
-            task._send_arg = next_send.error
         else:
-            raise TypeError(
-                f"next_send must be an outcome.Value or outcome.Error, not {next_send!r}"
-            )
+            # The kernel's own Value/Error, or outcome's (which the dict learns on first use).
+            # Checked before the task is touched: a bad next_send leaves it parked.
+            is_error = SEND_KINDS.get(type(next_send))
+            if is_error is None:
+                is_error = foreign_send_kind(next_send)
+            if is_error:
+                task._send_fn = task._coro_throw
+                task._send_arg = next_send.error  # type: ignore[union-attr]
+            else:
+                task._send_fn = task._coro_send
+                task._send_arg = next_send.value  # type: ignore[union-attr]
+        task._abort_func = None
+        task.custom_sleep_data = None
         self.runq.append(task)
         if self.instruments.by_hook["task_scheduled"]:
             self.instruments.call("task_scheduled", task)
@@ -187,7 +222,7 @@ class Runner:
             async_fn, args, self.system_nursery, name, system_task=True, context=context
         )
 
-    def _task_exited(self, task: Task, result: outcome.Outcome[Any]) -> None:
+    def _task_exited(self, task: Task, result: Value | Error) -> None:
         nursery = task._parent_nursery
         expected = nursery._scope if nursery is not None else None
         status = task._cancel_status
@@ -204,9 +239,9 @@ class Runner:
                 f"{task!r} exited with a cancel scope or nursery still open; scopes must be "
                 "exited in the task that entered them, in reverse order"
             )
-            if type(result) is outcome.Error:
+            if type(result) is Error:
                 error.__context__ = result.error
-            result = outcome.Error(error)
+            result = Error(error)
         task._cancel_status._tasks.discard(task)
         self.tasks.remove(task)
         if self.parking_lot_breakers:
@@ -214,10 +249,10 @@ class Runner:
                 lot.break_lot(task)
         if task is self.main_task:
             self.main_task_outcome = result
-            result = outcome.Value(None)
+            result = Value(None)
             if self.system_nursery is not None:
                 self.system_nursery.cancel_scope.cancel()
-        elif task is self.init_task and type(result) is outcome.Error:
+        elif task is self.init_task and type(result) is Error:
             self.internal_errors.append(result.error)
         if nursery is not None:
             nursery._child_finished(task, result)
@@ -235,7 +270,7 @@ class Runner:
                 try:
                     self.main_task = self.spawn_impl(async_fn, args, system_nursery, None)
                 except BaseException as exc:
-                    self.main_task_outcome = outcome.Error(exc)
+                    self.main_task_outcome = Error(exc)
                     system_nursery.cancel_scope.cancel()
                 self.spawn_impl(
                     self.entry_queue.task,
@@ -367,13 +402,13 @@ class Runner:
                     msg = task.context.run(task._send_fn, send_arg)
                 except StopIteration as stop:
                     self.current_task = None
-                    self._task_exited(task, outcome.Value(stop.value))
+                    self._task_exited(task, Value(stop.value))
                 except BaseException as exc:
                     self.current_task = None
                     tb = exc.__traceback__
                     if tb is not None:  # drop the run loop's own frame from the traceback
                         exc = exc.with_traceback(tb.tb_next)
-                    self._task_exited(task, outcome.Error(exc))
+                    self._task_exited(task, Error(exc))
                     del exc
                 else:
                     task._schedule_points += 1
@@ -481,12 +516,12 @@ def run(
         ) from _group_or_single(runner.internal_errors)
     if runner.ki_pending:
         ki = KeyboardInterrupt()
-        if runner.main_task_outcome is not None and type(runner.main_task_outcome) is outcome.Error:
+        if type(runner.main_task_outcome) is Error:
             ki.__context__ = runner.main_task_outcome.error
         raise ki
     result = runner.main_task_outcome
     assert result is not None
-    if type(result) is outcome.Error:
+    if type(result) is Error:
         error = result.error
         del result, runner  # no reference cycles through the traceback
         try:
@@ -496,15 +531,29 @@ def run(
     return result.unwrap()  # type: ignore[no-any-return]
 
 
+def _is_generator_function(fn: object) -> bool:
+    # inspect.isgeneratorfunction, without importing inspect (milliseconds of start-up)
+    # for the usual plain function, partial or bound method.
+    inner = fn
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    while isinstance(inner, types.MethodType):
+        inner = inner.__func__
+    if isinstance(inner, types.FunctionType):
+        return bool(inner.__code__.co_flags & _CO_GENERATOR)
+    import inspect
+
+    return inspect.isgeneratorfunction(fn)
+
+
 def _reject_non_async(async_fn: object) -> None:
     import collections.abc
-    import inspect
 
     if isinstance(async_fn, collections.abc.Coroutine):
         raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"tether.run expected an async function, got {async_fn!r}")
-    if inspect.isgeneratorfunction(async_fn):
+    if _is_generator_function(async_fn):
         raise TypeError(
             f"tether.run expected an async function, but {name_of(async_fn)} is a generator "
             "function; define it with 'async def'"

@@ -15,7 +15,48 @@ T = TypeVar("T")
 _CO_ITERABLE_COROUTINE = 0x100
 _CO_ASYNC_GENERATOR = 0x200
 
-__all__ = ["NoPublicConstructor", "coroutine_or_error", "final", "name_of"]
+__all__ = ["FrozenRecord", "NoPublicConstructor", "coroutine_or_error", "final", "name_of"]
+
+
+class FrozenRecord:
+    """Base for the kernel's small read-only snapshots (statistics): what ``attrs.frozen``
+    gave them (repr, equality, hashing, immutability, ``match``), without importing attrs.
+
+    A subclass lists its fields in ``__slots__`` and, in ``__init__``'s order, in
+    ``__match_args__``; its ``__init__`` calls ``self._fill(field1, field2, ...)``.
+    """
+
+    __slots__ = ()
+    __match_args__: tuple[str, ...] = ()
+
+    def _fill(self, *values: object) -> None:
+        for name, value in zip(self.__match_args__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__match_args__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, FrozenRecord)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self._values()))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__qualname__} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__qualname__} is read-only")
+
+    def __reduce__(self) -> tuple[type[FrozenRecord], tuple[object, ...]]:
+        return type(self), self._values()
 
 
 class NoPublicConstructor(type):

@@ -14,12 +14,11 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Protocol
 
-import attrs
-
 from .._exceptions import BusyResourceError, ClosedResourceError
 from .._global import current_runner
 from .._ki import enable_ki_protection
 from .._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from .._util import FrozenRecord
 
 if TYPE_CHECKING:
     from .._task import Task
@@ -54,13 +53,17 @@ def as_fd(obj: FileDescriptorLike) -> int:
     return fd
 
 
-@attrs.frozen
-class IOStatistics:
+class IOStatistics(FrozenRecord):
     """What :func:`tether.lowlevel.current_statistics` reports about the I/O backend."""
 
+    __slots__ = ("backend", "tasks_waiting_read", "tasks_waiting_write")
+    __match_args__ = ("backend", "tasks_waiting_read", "tasks_waiting_write")
     backend: str
     tasks_waiting_read: int
     tasks_waiting_write: int
+
+    def __init__(self, backend: str, tasks_waiting_read: int, tasks_waiting_write: int) -> None:
+        self._fill(backend, tasks_waiting_read, tasks_waiting_write)
 
 
 class _FdWaiters:
