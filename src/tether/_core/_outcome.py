@@ -2,20 +2,18 @@
 
 Importing the ``outcome`` package (and the ``attrs`` it is built on) costs more than the
 rest of the kernel, so ``import tether`` does not pay for it. Inside the kernel a task's
-result is one of these two small classes; they behave like ``outcome.Value`` and
-``outcome.Error`` where the kernel uses them (``.value`` / ``.error``, ``unwrap()``,
-``send()``). Where a result reaches users (:attr:`TaskHandle.outcome`) it becomes a real
-``outcome`` object, and :func:`~tether.lowlevel.reschedule` takes both kinds.
+result is one of these two small classes, with the attributes of ``outcome.Value`` and
+``outcome.Error`` that the kernel reads (``.value`` / ``.error``). Where a result reaches
+users (:attr:`TaskHandle.outcome`) it becomes a real ``outcome`` object, and
+:func:`~tether.lowlevel.reschedule` takes both kinds.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
-
     import outcome
 
 __all__ = ["SEND_KINDS", "Error", "Value", "foreign_send_kind", "to_outcome"]
@@ -32,12 +30,6 @@ class Value:
     def __repr__(self) -> str:
         return f"Value({self.value!r})"
 
-    def unwrap(self) -> Any:
-        return self.value
-
-    def send(self, gen: Generator[Any, Any, Any]) -> Any:
-        return gen.send(self.value)
-
 
 class Error:
     """A task raised ``error``."""
@@ -49,16 +41,6 @@ class Error:
 
     def __repr__(self) -> str:
         return f"Error({self.error!r})"
-
-    def unwrap(self) -> NoReturn:
-        captured_error = self.error
-        try:
-            raise captured_error
-        finally:
-            del captured_error, self  # no cycle through the traceback
-
-    def send(self, gen: Generator[Any, Any, Any]) -> Any:
-        return gen.throw(self.error)
 
 
 # What ``reschedule`` resumes a task with: type of the object -> True for an error.

@@ -528,7 +528,8 @@ def run(
             raise error  # directly: one frame of tether above the user's, not three
         finally:
             del error
-    return result.unwrap()  # type: ignore[no-any-return]
+    assert type(result) is Value
+    return result.value  # type: ignore[no-any-return]
 
 
 def _is_generator_function(fn: object) -> bool:
