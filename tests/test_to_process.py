@@ -52,7 +52,7 @@ def process_state(pid: int) -> str | None:
     """The one-letter state of ``pid`` from /proc (``"Z"`` for a zombie), or None if gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or going as we read
         return None
     return stat.rpartition(")")[2].split()[0]
 

@@ -200,14 +200,27 @@ async def main() -> None:
         heading("handing data between tasks: a producer/consumer pipeline (tier 6)")
         await demo_channels()
     await threads()
+    from ._demo_processes import demo_processes
+
+    heading("CPU-bound work in worker processes (tier 5)")
+    await demo_processes()
     await echo_server()
+    from ._demo_tls import demo_tls
+
+    heading("TLS over TCP on 127.0.0.1 (tier 9)")
+    await demo_tls()
     await subprocess_section()
-    print("\ndone.")
 
 
 def run_demo() -> None:
     """Run the tour."""
     tether.run(main)
+    # tether.aio.run starts its own run, so the asyncio-shaped section comes after ours.
+    from ._demo_aio import demo_aio
+
+    heading("an asyncio snippet, ported by changing its import line (tether.aio)")
+    demo_aio()
+    print("\ndone.")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ log = []
 
 async def slow(name):
     try:
-        await asyncio.sleep(1)
+        await asyncio.sleep(10)
         return name
     except asyncio.CancelledError:
         log.append(f"{name} cancelled")
