@@ -7,7 +7,8 @@
   under the thread limiter (40 threads for tether and trio; asyncio's default executor
   has ``min(32, os.cpu_count() + 4)`` workers), including starting the worker threads.
 
-Peers: ``trio.to_thread.run_sync`` and ``asyncio.to_thread`` (the default executor).
+Peers: ``trio.to_thread.run_sync``, ``asyncio.to_thread`` (the default executor, also
+under uvloop), ``curio.run_in_thread`` and ``anyio.to_thread.run_sync``.
 Only the calls are timed, inside the running loop, not the start and end of the run.
 
 Run it alone with ``python -m bench.threads`` (each measurement in a fresh interpreter,
@@ -119,11 +120,63 @@ def asyncio_workloads(use_uvloop: bool = False) -> dict[str, Workload]:
     }
 
 
+# -- curio and anyio -----------------------------------------------------------------------------
+
+
+def curio_workloads() -> dict[str, Workload]:
+    import curio
+
+    async def sequential() -> float:
+        run_in_thread = curio.run_in_thread
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await run_in_thread(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with curio.TaskGroup() as group:
+            for _ in range(CONCURRENT_CALLS):
+                await group.spawn(curio.run_in_thread, noop)
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, curio.run(sequential)),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, curio.run(concurrent)),
+    }
+
+
+def anyio_workloads() -> dict[str, Workload]:
+    import anyio
+    import anyio.to_thread
+
+    async def sequential() -> float:
+        run_sync = anyio.to_thread.run_sync
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await run_sync(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for _ in range(CONCURRENT_CALLS):
+                group.start_soon(anyio.to_thread.run_sync, noop)
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, anyio.run(sequential)),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, anyio.run(concurrent)),
+    }
+
+
 FRAMEWORKS: dict[str, Callable[[], dict[str, Workload]]] = {
     "tether": tether_workloads,
     "trio": trio_workloads,
     "asyncio": asyncio_workloads,
     "uvloop": lambda: asyncio_workloads(use_uvloop=True),
+    "curio": curio_workloads,
+    "anyio": anyio_workloads,
 }
 
 
@@ -135,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m bench.threads", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--frameworks", default="tether,trio,asyncio")
+    parser.add_argument("--frameworks", default="tether,trio,asyncio,curio")
     args = parser.parse_args(argv)
     harness_main(
         [

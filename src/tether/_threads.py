@@ -36,7 +36,7 @@ from ._core import (
     wait_task_rescheduled,
 )
 from ._core._global import GLOBAL_RUN_CONTEXT
-from ._core._util import coroutine_object_error, coroutine_or_error, name_of
+from ._core._util import check_sync_fn, coroutine_object_error, coroutine_or_error, name_of
 from ._sync import CapacityLimiter
 from ._thread_cache import THREAD_CACHE, start_thread_soon
 from ._timeouts import sleep_forever
@@ -170,20 +170,7 @@ async def run_sync(
     limiter token until it ends). Context variables are copied into the thread. The thread
     may call back with :func:`tether.from_thread.run` and friends.
     """
-    candidate: object = sync_fn
-    if inspect.iscoroutine(candidate):
-        candidate.close()
-        raise TypeError(
-            f"to_thread.run_sync expected a sync function, but got a coroutine object "
-            f"{candidate!r}; pass the function and its arguments separately"
-        )
-    if inspect.iscoroutinefunction(sync_fn):
-        raise TypeError(
-            f"to_thread.run_sync expected a sync function, but got {sync_fn!r}; "
-            "async functions run in tasks, not threads"
-        )
-    if not callable(sync_fn):
-        raise TypeError(f"to_thread.run_sync expected a callable, not {sync_fn!r}")
+    check_sync_fn(sync_fn, "to_thread.run_sync", "threads")
     await checkpoint_if_cancelled()
     if limiter is None:
         limiter = current_default_thread_limiter()
@@ -362,4 +349,3 @@ def from_thread_check_cancelled() -> None:
 def from_thread_token() -> TetherToken | None:
     """The token of the run that started this worker thread, or ``None``."""
     return _thread_state.token
-

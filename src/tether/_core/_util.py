@@ -64,8 +64,7 @@ class NoPublicConstructor(type):
 
     def __call__(cls, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError(
-            f"{cls.__module__}.{cls.__qualname__} has no public constructor; "
-            "only tether creates it"
+            f"{cls.__module__}.{cls.__qualname__} has no public constructor; only tether creates it"
         )
 
     def _create(cls: type[T], *args: object, **kwargs: object) -> T:
@@ -149,3 +148,26 @@ def _check_call_result(async_fn: object, coro: object) -> Coroutine[Any, Any, An
         f"tether expected an async function, but {name_of(async_fn)} is a plain function "
         f"that returned {type(coro).__name__}; define it with 'async def'"
     )
+
+
+def check_sync_fn(sync_fn: object, api: str, runs_in: str) -> None:
+    """Raise a ``TypeError`` naming the mistake unless ``sync_fn`` is a plain callable.
+
+    ``api`` names the public function being called (``"to_thread.run_sync"``) and
+    ``runs_in`` what would run ``sync_fn`` (``"threads"``), for the message.
+    """
+    import inspect  # here, not at import: the kernel keeps start-up lean
+
+    if inspect.iscoroutine(sync_fn):
+        sync_fn.close()
+        raise TypeError(
+            f"{api} expected a sync function, but got a coroutine object "
+            f"{sync_fn!r}; pass the function and its arguments separately"
+        )
+    if inspect.iscoroutinefunction(sync_fn):
+        raise TypeError(
+            f"{api} expected a sync function, but got {sync_fn!r}; "
+            f"async functions run in tasks, not {runs_in}"
+        )
+    if not callable(sync_fn):
+        raise TypeError(f"{api} expected a callable, not {sync_fn!r}")

@@ -8,7 +8,6 @@ after an idle timeout, and all shut down when the run ends.
 
 from __future__ import annotations
 
-import inspect
 import math
 import multiprocessing
 import os
@@ -34,6 +33,7 @@ from .._core import (
     wait_readable,
     wait_writable,
 )
+from .._core._util import check_sync_fn
 from .._sync import CapacityLimiter
 from .._timeouts import move_on_at
 from ._executor import run_in_executor
@@ -373,20 +373,7 @@ async def run_sync(
     :func:`current_default_process_limiter`). ``executor`` sends the call to any
     :class:`concurrent.futures.Executor` instead (see :func:`run_in_executor`).
     """
-    candidate: object = sync_fn
-    if inspect.iscoroutine(candidate):
-        candidate.close()
-        raise TypeError(
-            f"to_process.run_sync expected a sync function, but got a coroutine object "
-            f"{candidate!r}; pass the function and its arguments separately"
-        )
-    if inspect.iscoroutinefunction(sync_fn):
-        raise TypeError(
-            f"to_process.run_sync expected a sync function, but got {sync_fn!r}; "
-            "async functions run in tasks, not worker processes"
-        )
-    if not callable(sync_fn):
-        raise TypeError(f"to_process.run_sync expected a callable, not {sync_fn!r}")
+    check_sync_fn(sync_fn, "to_process.run_sync", "worker processes")
     if executor is not None:
         return await run_in_executor(executor, sync_fn, *args)
     payload = _pickle_call(sync_fn, args)
