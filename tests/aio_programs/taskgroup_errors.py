@@ -29,8 +29,8 @@ async def main():
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(long_running(log))
-            tg.create_task(bad(1, ValueError("v")))
-            tg.create_task(bad(1, TypeError("t")))
+            tg.create_task(bad(0, ValueError("v")))
+            tg.create_task(bad(0, TypeError("t")))
     except* ValueError as eg:
         print("ValueErrors:", [str(e) for e in eg.exceptions])
     except* TypeError as eg:
