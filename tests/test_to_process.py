@@ -13,6 +13,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -219,6 +220,16 @@ async def test_a_dying_worker_raises_broken_worker_error(
     new_pid = await run_sync(helpers.getpid)
     assert new_pid != pid
     assert await run_sync(helpers.add, 1, 1) == 2
+
+
+async def test_a_worker_that_died_while_idle_is_replaced_quietly() -> None:
+    pid = await run_sync(helpers.getpid)
+    os.kill(pid, signal.SIGKILL)
+    await wait_until_dead(pid)
+    # The next call notices (before sending its job, or when the send hits a broken
+    # pipe: nothing ran either way) and goes to a fresh worker instead of failing.
+    new_pid = await run_sync(helpers.getpid)
+    assert new_pid != pid
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ._core import (
     RunFinishedError,
     RunVar,
     TetherToken,
+    WouldBlock,
     cancel_shielded_checkpoint,
     checkpoint_if_cancelled,
     current_task,
@@ -179,7 +180,14 @@ async def run_sync(
     task = current_task()
     token = current_tether_token()
     placeholder = object()  # borrows the token, so the thread (not the task) holds it
-    await limiter.acquire_on_behalf_of(placeholder)
+    # This call is a checkpoint already (the cancel check above, and the task always
+    # blocks for the thread below), so a free token is taken without a scheduling pass.
+    try:
+        if type(limiter) is not CapacityLimiter:
+            raise WouldBlock
+        limiter.acquire_on_behalf_of_nowait(placeholder)
+    except WouldBlock:
+        await limiter.acquire_on_behalf_of(placeholder)
     requests = _Requests(task)
     cancel_register: list[RaiseCancelT | None] = [None]
     context = contextvars.copy_context()

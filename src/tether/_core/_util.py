@@ -150,12 +150,27 @@ def _check_call_result(async_fn: object, coro: object) -> Coroutine[Any, Any, An
     )
 
 
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
 def check_sync_fn(sync_fn: object, api: str, runs_in: str) -> None:
     """Raise a ``TypeError`` naming the mistake unless ``sync_fn`` is a plain callable.
 
     ``api`` names the public function being called (``"to_thread.run_sync"``) and
     ``runs_in`` what would run ``sync_fn`` (``"threads"``), for the message.
     """
+    if type(sync_fn) is types.FunctionType:
+        # The common case, checked without inspect: a plain function is fine unless it
+        # is an async def (CO_COROUTINE) or an async generator (CO_ASYNC_GENERATOR).
+        # (3.12's inspect.markcoroutinefunction leaves a marker attribute: slow path.)
+        flags = sync_fn.__code__.co_flags
+        if not flags & (_CO_COROUTINE | _CO_ASYNC_GENERATOR) and not hasattr(
+            sync_fn, "_is_coroutine_marker"
+        ):
+            return
+    elif type(sync_fn) is types.BuiltinFunctionType:
+        return
     import inspect  # here, not at import: the kernel keeps start-up lean
 
     if inspect.iscoroutine(sync_fn):

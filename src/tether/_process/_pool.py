@@ -12,6 +12,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -26,7 +27,9 @@ from .._core import (
     CancelScope,
     ParkingLot,
     RunVar,
+    WouldBlock,
     checkpoint_if_cancelled,
+    current_task,
     current_time,
     notify_closing,
     spawn_system_task,
@@ -198,6 +201,13 @@ class _Worker:
         jobs_w.close()
         results_r.close()
         self.idle_since = 0.0
+        # The process's sentinel fd becomes readable when it exits: one poll(0) system
+        # call answers "still alive?", where Process.is_alive() builds a selector.
+        self._exit_watch = select.poll()
+        self._exit_watch.register(self.process.sentinel, select.POLLIN)
+
+    def alive(self) -> bool:
+        return not self._exit_watch.poll(0)
 
     @property
     def pid(self) -> int:
@@ -249,10 +259,10 @@ class _Pool:
     async def get_worker(self) -> _Worker:
         while self.idle:
             worker = self.idle.pop()
-            if worker.process.is_alive():
+            if worker.alive():
                 self.busy.add(worker)
                 return worker
-            worker.close_pipes()  # pragma: no cover  # died while idle
+            worker.close_pipes()  # died while idle
         # Starting a process blocks (fork server round trip, or a whole interpreter with
         # spawn): do it in a thread, and let nothing interrupt it half way.
         with CancelScope(shield=True):
@@ -275,8 +285,11 @@ class _Pool:
     def release(self, worker: _Worker) -> None:
         self.busy.discard(worker)
         worker.idle_since = current_time()
+        # The janitor sleeps until the oldest idle worker expires; a newer one cannot
+        # move that earlier, so it only needs waking when the idle list was empty.
+        if not self.idle:
+            self.changed.unpark_all()
         self.idle.append(worker)
-        self.changed.unpark_all()
 
     def discard(self, worker: _Worker) -> None:
         self.busy.discard(worker)
@@ -380,27 +393,47 @@ async def run_sync(
     await checkpoint_if_cancelled()
     if limiter is None:
         limiter = current_default_process_limiter()
-    async with limiter:
+    borrower = current_task()
+    # This call is a checkpoint already (the cancel check above, and the task always
+    # blocks for the worker's answer), so a free token is taken without a scheduling pass.
+    try:
+        if type(limiter) is not CapacityLimiter:
+            raise WouldBlock
+        limiter.acquire_on_behalf_of_nowait(borrower)
+    except WouldBlock:
+        await limiter.acquire_on_behalf_of(borrower)
+    try:
         pool = _pool()
-        worker = await pool.get_worker()
-        try:
-            if cancellable:
-                answer = await worker.call(payload)
-            else:
-                with CancelScope(shield=True):
+        while True:
+            worker = await pool.get_worker()
+            try:
+                if cancellable:
                     answer = await worker.call(payload)
-        except EOFError:
-            pool.busy.discard(worker)
-            worker.close_pipes()
-            await to_thread.run_sync(worker.process.join, 5.0)
-            raise BrokenWorkerError(
-                f"the worker process ({worker.pid}) died during the call: "
-                f"{worker.exit_description()}"
-            ) from None
-        except BaseException:
-            pool.discard(worker)
-            raise
-        pool.release(worker)
+                else:
+                    with CancelScope(shield=True):
+                        answer = await worker.call(payload)
+            except BrokenPipeError:
+                # The worker died while idle and our job never reached it, so nothing ran:
+                # give the call to another worker. (multiprocessing reaps the dead one when
+                # it next starts a process.)
+                pool.busy.discard(worker)
+                worker.close_pipes()
+                continue
+            except EOFError:
+                pool.busy.discard(worker)
+                worker.close_pipes()
+                await to_thread.run_sync(worker.process.join, 5.0)
+                raise BrokenWorkerError(
+                    f"the worker process ({worker.pid}) died during the call: "
+                    f"{worker.exit_description()}"
+                ) from None
+            except BaseException:
+                pool.discard(worker)
+                raise
+            pool.release(worker)
+            break
+    finally:
+        limiter.release_on_behalf_of(borrower)
     try:
         result = pickle.loads(answer)
     except Exception as exc:

@@ -163,8 +163,10 @@ class IOBackend(abc.ABC):
             pass  # already full of wake-ups (or closing): the loop will wake anyway
 
     def _drain_wakeups(self) -> None:
+        # A short read means the pipe is empty: skip the extra read that would only
+        # report EAGAIN (one system call per wake-up saved).
         try:
-            while os.read(self._wake_r, 4096):
+            while len(os.read(self._wake_r, 4096)) == 4096:
                 pass
         except OSError:
             pass
@@ -262,9 +264,7 @@ class IOBackend(abc.ABC):
         for task in (waiters.read_task, waiters.write_task):
             if task is not None:
                 self._waiting -= 1
-                runner._reschedule_throw(
-                    task, ClosedResourceError("another task closed this fd")
-                )
+                runner._reschedule_throw(task, ClosedResourceError("another task closed this fd"))
 
 
 def _runner_io() -> IOBackend:
