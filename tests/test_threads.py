@@ -1214,3 +1214,20 @@ async def test_demo_threads(capsys: pytest.CaptureFixture[str]) -> None:
     assert "to_thread" in out
     assert "from_thread" in out
     assert "bridge" in out
+
+
+async def test_any_object_with_the_limiter_methods_can_limit() -> None:
+    # As in Trio: the limiter may be anything with acquire/release_on_behalf_of.
+    calls: list[str] = []
+
+    class CountingLimiter:
+        async def acquire_on_behalf_of(self, borrower: object) -> None:
+            calls.append("acquire")
+            await tether.checkpoint()
+
+        def release_on_behalf_of(self, borrower: object) -> None:
+            calls.append("release")
+
+    limiter: Any = CountingLimiter()
+    assert await tether.to_thread.run_sync(lambda: 42, limiter=limiter) == 42
+    assert calls == ["acquire", "release"]

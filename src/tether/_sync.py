@@ -517,9 +517,7 @@ class CapacityLimiter(_AsyncCMMixin):
 
     def _check_not_borrowing(self, borrower: object) -> None:
         if borrower in self._borrowers:
-            raise RuntimeError(
-                "this borrower already holds one of this CapacityLimiter's tokens"
-            )
+            raise RuntimeError("this borrower already holds one of this CapacityLimiter's tokens")
 
     @enable_ki_protection
     def acquire_nowait(self) -> None:
@@ -734,3 +732,21 @@ class Condition(_AsyncCMMixin):
         return ConditionStatistics(
             tasks_waiting=len(self._lot), lock_statistics=self._lock.statistics()
         )
+
+
+async def borrow_token(limiter: CapacityLimiter, borrower: object) -> None:
+    """Borrow a token of ``limiter`` for ``borrower``: at once, with no scheduling pass,
+    when one is free; else by waiting in line.
+
+    For offloading calls that are checkpoints by other means (they check for
+    cancellation first and always block afterwards), so skipping the pass is safe. A
+    limiter of another type only gets its ``acquire_on_behalf_of``.
+    """
+    if type(limiter) is CapacityLimiter:
+        try:
+            limiter.acquire_on_behalf_of_nowait(borrower)
+        except WouldBlock:
+            pass
+        else:
+            return
+    await limiter.acquire_on_behalf_of(borrower)

@@ -25,7 +25,6 @@ from ._core import (
     RunFinishedError,
     RunVar,
     TetherToken,
-    WouldBlock,
     cancel_shielded_checkpoint,
     checkpoint_if_cancelled,
     current_task,
@@ -38,7 +37,7 @@ from ._core import (
 )
 from ._core._global import GLOBAL_RUN_CONTEXT
 from ._core._util import check_sync_fn, coroutine_object_error, coroutine_or_error, name_of
-from ._sync import CapacityLimiter
+from ._sync import CapacityLimiter, borrow_token
 from ._thread_cache import THREAD_CACHE, start_thread_soon
 from ._timeouts import sleep_forever
 
@@ -180,14 +179,7 @@ async def run_sync(
     task = current_task()
     token = current_tether_token()
     placeholder = object()  # borrows the token, so the thread (not the task) holds it
-    # This call is a checkpoint already (the cancel check above, and the task always
-    # blocks for the thread below), so a free token is taken without a scheduling pass.
-    try:
-        if type(limiter) is not CapacityLimiter:
-            raise WouldBlock
-        limiter.acquire_on_behalf_of_nowait(placeholder)
-    except WouldBlock:
-        await limiter.acquire_on_behalf_of(placeholder)
+    await borrow_token(limiter, placeholder)  # a checkpoint already: see borrow_token
     requests = _Requests(task)
     cancel_register: list[RaiseCancelT | None] = [None]
     context = contextvars.copy_context()

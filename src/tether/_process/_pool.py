@@ -27,7 +27,6 @@ from .._core import (
     CancelScope,
     ParkingLot,
     RunVar,
-    WouldBlock,
     checkpoint_if_cancelled,
     current_task,
     current_time,
@@ -37,7 +36,7 @@ from .._core import (
     wait_writable,
 )
 from .._core._util import check_sync_fn
-from .._sync import CapacityLimiter
+from .._sync import CapacityLimiter, borrow_token
 from .._timeouts import move_on_at
 from ._executor import run_in_executor
 from ._worker import READY, UnpicklableResultError, worker_main
@@ -394,14 +393,7 @@ async def run_sync(
     if limiter is None:
         limiter = current_default_process_limiter()
     borrower = current_task()
-    # This call is a checkpoint already (the cancel check above, and the task always
-    # blocks for the worker's answer), so a free token is taken without a scheduling pass.
-    try:
-        if type(limiter) is not CapacityLimiter:
-            raise WouldBlock
-        limiter.acquire_on_behalf_of_nowait(borrower)
-    except WouldBlock:
-        await limiter.acquire_on_behalf_of(borrower)
+    await borrow_token(limiter, borrower)  # a checkpoint already: see borrow_token
     try:
         pool = _pool()
         while True:
