@@ -173,6 +173,8 @@ async def test_send_all_and_receive_some() -> None:
         assert rest == b"456789"
         with pytest.raises(ValueError, match="max_bytes"):
             await client.receive_some(0)
+        with pytest.raises(TypeError):  # a float is refused, as by the stdlib
+            await client.receive_some(2.5)  # type: ignore[arg-type]
 
 
 async def test_send_all_of_nothing_is_a_checkpoint() -> None:

@@ -16,8 +16,7 @@ from ._core import (
 )
 from ._core._util import final
 from ._streams._abc import Stream
-
-DEFAULT_RECEIVE_SIZE = 65536
+from ._streams._util import receive_size
 
 
 @final
@@ -80,10 +79,7 @@ class FdStream(Stream):
             self._sending = False
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if max_bytes is None:
-            max_bytes = DEFAULT_RECEIVE_SIZE
-        elif max_bytes < 1:
-            raise ValueError("max_bytes must be >= 1")
+        max_bytes = receive_size(max_bytes)
         if self._receiving:
             raise BusyResourceError("another task is using this stream for receiving")
         self._receiving = True

@@ -15,11 +15,11 @@ from .._core import (
 from .._core._util import final
 from .._socket import SocketType
 from ._abc import HalfCloseableStream, Listener
+from ._util import receive_size
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-DEFAULT_RECEIVE_SIZE = 65536
 _CLOSED_ERRNOS = {errno.EBADF, errno.ENOTSOCK}
 # accept() errors that concern one failed connection, not the listener: try the next one.
 _IGNORABLE_ACCEPT_ERRNOS = {
@@ -137,10 +137,7 @@ class SocketStream(HalfCloseableStream):
             self._sending = False
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if max_bytes is None:
-            max_bytes = DEFAULT_RECEIVE_SIZE
-        elif max_bytes < 1:
-            raise ValueError("max_bytes must be >= 1")
+        max_bytes = receive_size(max_bytes)
         if self._receiving:
             raise BusyResourceError("another task is using this stream for receiving")
         self._receiving = True

@@ -15,7 +15,6 @@ callers) need to share one TLS session.
 
 from __future__ import annotations
 
-import operator
 import ssl
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -32,6 +31,7 @@ from .._core import (
 from .._core._util import final
 from .._timeouts import move_on_after
 from ._abc import Stream
+from ._util import receive_size
 
 __all__ = ["CLOSE_NOTIFY_TIMEOUT", "NeedHandshakeError", "SSLStream"]
 
@@ -42,7 +42,6 @@ R = TypeVar("R")
 # at a time, so one wake-up decrypts a lot.
 _TRANSPORT_RECEIVE_SIZE = 2**16
 # receive_some(None) returns up to this much plaintext.
-DEFAULT_RECEIVE_SIZE = 2**16
 # send_all encrypts big buffers this much at a time, so the encrypted copy waiting in
 # memory stays bounded.
 _WRITE_CHUNK = 2**18
@@ -405,12 +404,7 @@ class SSLStream(Stream, Generic[TransportT]):
         :exc:`~tether.BrokenResourceError` caused by ``ssl.SSLEOFError``: someone may
         have cut the data short.
         """
-        if max_bytes is None:
-            max_bytes = DEFAULT_RECEIVE_SIZE
-        else:
-            max_bytes = operator.index(max_bytes)
-            if max_bytes < 1:
-                raise ValueError("max_bytes must be >= 1")
+        max_bytes = receive_size(max_bytes)
         if self._receiving:
             raise BusyResourceError("another task is using this stream for receiving")
         self._receiving = True

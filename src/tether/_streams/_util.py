@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import operator
 from types import TracebackType
 
 from .._abc import AsyncResource
 from .._core import BusyResourceError, CancelScope
+
+DEFAULT_RECEIVE_SIZE = 65536
+
+
+def receive_size(max_bytes: int | None) -> int:
+    """``receive_some``'s ``max_bytes``, checked: ``None`` means 64 KiB; anything but an
+    int >= 1 is an error at once (``TypeError`` for a float, ``ValueError`` below 1)."""
+    if max_bytes is None:
+        return DEFAULT_RECEIVE_SIZE
+    max_bytes = operator.index(max_bytes)
+    if max_bytes < 1:
+        raise ValueError("max_bytes must be >= 1")
+    return max_bytes
 
 
 async def aclose_forcefully(resource: AsyncResource) -> None:

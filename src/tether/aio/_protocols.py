@@ -11,7 +11,7 @@ import tether.socket as tsocket
 from tether.lowlevel import ParkingLot
 
 from ._loop import EventLoop
-from ._streams import Server, _Flusher, _open_tcp
+from ._streams import Server, _Flusher, _open_tcp, _socket_extra_info
 
 
 class BaseProtocol:
@@ -101,17 +101,7 @@ class Transport:
             self._loop.call_soon(self._protocol.connection_lost, error)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        sock = getattr(self._stream, "socket", None)
-        if sock is None:
-            return default
-        try:
-            if name == "peername":
-                return sock.getpeername()
-            if name == "sockname":
-                return sock.getsockname()
-        except OSError:
-            return default
-        return sock if name == "socket" else default
+        return _socket_extra_info(self._stream, name, default)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._eof_written:

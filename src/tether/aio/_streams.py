@@ -296,19 +296,7 @@ class StreamWriter:
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name in self._extra:
             return self._extra[name]
-        sock = getattr(self._stream, "socket", None)
-        if sock is None:
-            return default
-        try:
-            if name == "peername":
-                return sock.getpeername()
-            if name == "sockname":
-                return sock.getsockname()
-        except OSError:
-            return default
-        if name == "socket":
-            return sock
-        return default
+        return _socket_extra_info(self._stream, name, default)
 
     async def start_tls(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("start_tls is not supported; use tether.SSLStream")
@@ -515,3 +503,18 @@ async def start_unix_server(
     server = Server(loop, [listener])
     server._start(_connection_handler(loop, client_connected_cb, limit))
     return server
+
+
+def _socket_extra_info(stream: object, name: str, default: Any) -> Any:
+    """``get_extra_info`` for what a transport's socket knows: peername, sockname, socket."""
+    sock = getattr(stream, "socket", None)
+    if sock is None:
+        return default
+    try:
+        if name == "peername":
+            return sock.getpeername()
+        if name == "sockname":
+            return sock.getsockname()
+    except OSError:
+        return default
+    return sock if name == "socket" else default
