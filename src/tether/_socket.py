@@ -418,9 +418,7 @@ class SocketType(metaclass=NoPublicConstructor):
     async def recvmsg_into(
         self, buffers: list[Buffer], ancbufsize: int = 0, flags: int = 0
     ) -> tuple[int, list[tuple[int, int, bytes]], int, Any]:
-        return await self._io(
-            wait_readable, self._sock.recvmsg_into, buffers, ancbufsize, flags
-        )
+        return await self._io(wait_readable, self._sock.recvmsg_into, buffers, ancbufsize, flags)
 
     async def send(self, data: Buffer, flags: int = 0) -> int:
         await checkpoint()
@@ -461,9 +459,7 @@ class SocketType(metaclass=NoPublicConstructor):
         sock, address = await self._io(wait_readable, self._sock.accept)
         return from_stdlib_socket(sock), address
 
-    async def sendfile(
-        self, file: BinaryIO, offset: int = 0, count: int | None = None
-    ) -> int:
+    async def sendfile(self, file: BinaryIO, offset: int = 0, count: int | None = None) -> int:
         """Send a file's contents with the zero-copy ``os.sendfile`` where possible (falling
         back to read-and-send); returns the bytes sent and leaves the file positioned after
         them, like :meth:`socket.socket.sendfile`."""
@@ -526,4 +522,3 @@ class SocketType(metaclass=NoPublicConstructor):
         """Block until the socket is readable."""
         _check_open(self._sock)
         await wait_readable(self._sock)
-

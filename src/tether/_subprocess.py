@@ -116,9 +116,7 @@ class Process(AsyncResource):
                     except ClosedResourceError:  # pragma: no cover  # closed under us
                         pass
                 else:
-                    await to_thread.run_sync(
-                        self._wait_without_reaping, abandon_on_cancel=True
-                    )
+                    await to_thread.run_sync(self._wait_without_reaping, abandon_on_cancel=True)
                 self._proc.wait()  # it has exited: this only reaps
             self._close_pidfd()
         await checkpoint()
@@ -335,5 +333,3 @@ async def run_process(
             returncode, process.args, output=stdout_data, stderr=stderr_data
         )
     return subprocess.CompletedProcess(process.args, returncode, stdout_data, stderr_data)
-
-

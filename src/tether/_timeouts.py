@@ -90,4 +90,3 @@ def fail_at(deadline: float, *, shield: bool = False) -> AbstractContextManager[
 def fail_after(seconds: float, *, shield: bool = False) -> AbstractContextManager[CancelScope]:
     """Like :func:`move_on_after`, but raise :exc:`TooSlowError` if the time runs out."""
     return _fail_if_caught(move_on_after(seconds, shield=shield))
-

@@ -153,9 +153,7 @@ def _blocked_on(runner: Runner, task: Task, stack: tuple[FrameInfo, ...], now: f
             return f"waiting to write fd {fd}"
     # The innermost frame outside the kernel says what the task waits in: Lock.acquire,
     # MemoryReceiveChannel.receive, to_thread.run_sync, sleep_forever, ...
-    where = next(
-        (f for f in reversed(stack) if not f.filename.startswith(_KERNEL_DIR)), None
-    )
+    where = next((f for f in reversed(stack) if not f.filename.startswith(_KERNEL_DIR)), None)
     text = f"blocked in {where.function}" if where else "blocked"
     deadline = min((s._deadline for s in _scope_chain(task)), default=math.inf)
     if deadline != math.inf:
@@ -224,9 +222,7 @@ def _dump_marker_path(pid: int) -> str:
 _DUMP_TARGETS: RunVar[dict[int, list[TextIO | None]]] = RunVar("tether task-dump signals")
 
 
-def enable_task_dump_on_signal(
-    signum: int = signal.SIGUSR1, file: TextIO | None = None
-) -> None:
+def enable_task_dump_on_signal(signum: int = signal.SIGUSR1, file: TextIO | None = None) -> None:
     """Print the task tree to ``file`` (default stderr) whenever ``signum`` arrives, for
     the rest of the run. Works even when a task hogs the loop (the handler runs between
     any two bytecodes of the main thread). ``python -m tether dump PID`` sends the signal
@@ -295,4 +291,3 @@ def _snapshot_for_signal(runner: Runner) -> TaskTree:
         return TaskTree(root=_task_info(runner, runner.init_task, now), time=now)
     finally:
         GLOBAL_RUN_CONTEXT.runner = saved
-

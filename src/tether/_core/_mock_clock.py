@@ -27,9 +27,7 @@ class MockClock(Clock):
         self.autojump_threshold = autojump_threshold
 
     def __repr__(self) -> str:
-        return (
-            f"<MockClock, time={self.current_time():.7f}, rate={self._rate} @ {id(self):#x}>"
-        )
+        return f"<MockClock, time={self.current_time():.7f}, rate={self._rate} @ {id(self):#x}>"
 
     @property
     def rate(self) -> float:

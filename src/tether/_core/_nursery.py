@@ -26,7 +26,6 @@ StatusT = TypeVar("StatusT")
 StatusT_contra = TypeVar("StatusT_contra", contravariant=True)
 
 
-
 class TaskStatus(Protocol[StatusT_contra]):
     """What :meth:`Nursery.start` passes to the started function as ``task_status``."""
 

@@ -161,4 +161,3 @@ class Task(metaclass=NoPublicConstructor):
         if self._abort_func is None or not self._cancel_status._effectively_cancelled:
             return
         self._attempt_abort(_raise_cancelled)
-

@@ -6,8 +6,12 @@ import selectors
 
 from ._base import _UNKNOWN, READABLE, WRITABLE, IOBackend
 
-_TO_SELECTOR = (0, selectors.EVENT_READ, selectors.EVENT_WRITE,
-                selectors.EVENT_READ | selectors.EVENT_WRITE)
+_TO_SELECTOR = (
+    0,
+    selectors.EVENT_READ,
+    selectors.EVENT_WRITE,
+    selectors.EVENT_READ | selectors.EVENT_WRITE,
+)
 
 
 class SelectorsBackend(IOBackend):
@@ -48,8 +52,11 @@ class SelectorsBackend(IOBackend):
     def _wait(self, timeout: float) -> list[tuple[int, int]]:
         ready = self._selector.select(timeout)
         return [
-            (key.fd, (READABLE if mask & selectors.EVENT_READ else 0)
-             | (WRITABLE if mask & selectors.EVENT_WRITE else 0))
+            (
+                key.fd,
+                (READABLE if mask & selectors.EVENT_READ else 0)
+                | (WRITABLE if mask & selectors.EVENT_WRITE else 0),
+            )
             for key, mask in ready
         ]
 
