@@ -42,10 +42,29 @@ def test_import_and_empty_run_skip_heavy_modules() -> None:
     assert sorted(loaded & set(HEAVY)) == []
 
 
-def test_upper_tiers_still_load_on_demand() -> None:
-    loaded = _modules_after("import tether\ntether.to_thread")
-    assert "tether._threads" in loaded
-    assert "outcome" in loaded  # the thread tier keeps using outcome
+def test_upper_tiers_load_on_demand_without_heavy_modules() -> None:
+    # The first to_thread call, channel or lock does not pay for outcome/attrs/inspect.
+    loaded = _modules_after(
+        "import tether\ntether.to_thread\ntether.open_memory_channel\ntether.Lock"
+    )
+    assert {"tether._threads", "tether._channel", "tether._sync"} <= loaded
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_sync_and_channel_statistics_are_read_only_records() -> None:
+    lock_stats = tether.Lock().statistics()
+    assert lock_stats == tether.Lock().statistics()
+    assert repr(lock_stats) == "LockStatistics(locked=False, owner=None, tasks_waiting=0)"
+    with pytest.raises(AttributeError):
+        lock_stats.locked = True  # type: ignore[misc]
+    match tether.CapacityLimiter(3).statistics():
+        case tether.CapacityLimiterStatistics(borrowed_tokens, total_tokens, _, waiting):
+            assert (borrowed_tokens, total_tokens, waiting) == (0, 3, 0)
+        case _:  # pragma: no cover
+            pytest.fail("statistics do not match positionally")
+    send, receive = tether.open_memory_channel[int](2)
+    assert send.statistics() == receive.statistics()
+    assert pickle.loads(pickle.dumps(send.statistics())) == send.statistics()
 
 
 def _never_abort(_: object) -> tether.lowlevel.Abort:

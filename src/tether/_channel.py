@@ -20,11 +20,8 @@ from __future__ import annotations
 import math
 from abc import ABCMeta
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar, final
-
-from outcome import Error, Value
 
 from ._abc import ReceiveChannel, SendChannel
 from ._core import (
@@ -41,6 +38,8 @@ from ._core import (
     reschedule,
     wait_task_rescheduled,
 )
+from ._core._outcome import Error, Value
+from ._core._util import FrozenRecord
 
 if TYPE_CHECKING:
     from ._core import RaiseCancelT, Task
@@ -71,8 +70,7 @@ class _NoPublicConstructor(ABCMeta):
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class MemoryChannelStatistics:
+class MemoryChannelStatistics(FrozenRecord):
     """A snapshot of a memory channel, from :meth:`MemorySendChannel.statistics` or
     :meth:`MemoryReceiveChannel.statistics` (both ends report the same channel).
 
@@ -85,12 +83,46 @@ class MemoryChannelStatistics:
       tasks_waiting_receive: how many tasks are blocked in ``receive``.
     """
 
+    __slots__ = (
+        "current_buffer_used",
+        "max_buffer_size",
+        "open_receive_channels",
+        "open_send_channels",
+        "tasks_waiting_receive",
+        "tasks_waiting_send",
+    )
+    __match_args__ = (
+        "current_buffer_used",
+        "max_buffer_size",
+        "open_send_channels",
+        "open_receive_channels",
+        "tasks_waiting_send",
+        "tasks_waiting_receive",
+    )
     current_buffer_used: int
     max_buffer_size: int | float
     open_send_channels: int
     open_receive_channels: int
     tasks_waiting_send: int
     tasks_waiting_receive: int
+
+    def __init__(
+        self,
+        current_buffer_used: int,
+        max_buffer_size: int | float,
+        open_send_channels: int,
+        open_receive_channels: int,
+        tasks_waiting_send: int,
+        tasks_waiting_receive: int,
+    ) -> None:
+        self._fill(
+            current_buffer_used,
+            max_buffer_size,
+            open_send_channels,
+            open_receive_channels,
+            tasks_waiting_send,
+            tasks_waiting_receive,
+        )
 
 
 class _ChannelState(Generic[T]):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, final
 
 from ._core import (
@@ -36,6 +35,7 @@ from ._core import (
     reschedule,
     wait_task_rescheduled,
 )
+from ._core._util import FrozenRecord
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -66,20 +66,23 @@ def _is_int(value: object) -> bool:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class EventStatistics:
+class EventStatistics(FrozenRecord):
     """What :meth:`Event.statistics` reports.
 
     Attributes:
       tasks_waiting: how many tasks are blocked in :meth:`Event.wait`.
     """
 
+    __slots__ = ("tasks_waiting",)
+    __match_args__ = ("tasks_waiting",)
     tasks_waiting: int
+
+    def __init__(self, tasks_waiting: int) -> None:
+        self._fill(tasks_waiting)
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class LockStatistics:
+class LockStatistics(FrozenRecord):
     """What :meth:`Lock.statistics` (and :meth:`StrictFIFOLock.statistics`) reports.
 
     Attributes:
@@ -88,26 +91,34 @@ class LockStatistics:
       tasks_waiting: how many tasks are blocked in ``acquire``.
     """
 
+    __slots__ = ("locked", "owner", "tasks_waiting")
+    __match_args__ = ("locked", "owner", "tasks_waiting")
     locked: bool
     owner: Task | None
     tasks_waiting: int
 
+    def __init__(self, locked: bool, owner: Task | None, tasks_waiting: int) -> None:
+        self._fill(locked, owner, tasks_waiting)
+
 
 @final
-@dataclass(frozen=True, slots=True)
-class SemaphoreStatistics:
+class SemaphoreStatistics(FrozenRecord):
     """What :meth:`Semaphore.statistics` reports.
 
     Attributes:
       tasks_waiting: how many tasks are blocked in :meth:`Semaphore.acquire`.
     """
 
+    __slots__ = ("tasks_waiting",)
+    __match_args__ = ("tasks_waiting",)
     tasks_waiting: int
+
+    def __init__(self, tasks_waiting: int) -> None:
+        self._fill(tasks_waiting)
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class CapacityLimiterStatistics:
+class CapacityLimiterStatistics(FrozenRecord):
     """What :meth:`CapacityLimiter.statistics` reports.
 
     Attributes:
@@ -120,15 +131,25 @@ class CapacityLimiterStatistics:
         ``acquire_on_behalf_of``.
     """
 
+    __slots__ = ("borrowed_tokens", "borrowers", "tasks_waiting", "total_tokens")
+    __match_args__ = ("borrowed_tokens", "total_tokens", "borrowers", "tasks_waiting")
     borrowed_tokens: int
     total_tokens: int | float
     borrowers: list[object]
     tasks_waiting: int
 
+    def __init__(
+        self,
+        borrowed_tokens: int,
+        total_tokens: int | float,
+        borrowers: list[object],
+        tasks_waiting: int,
+    ) -> None:
+        self._fill(borrowed_tokens, total_tokens, borrowers, tasks_waiting)
+
 
 @final
-@dataclass(frozen=True, slots=True)
-class ConditionStatistics:
+class ConditionStatistics(FrozenRecord):
     """What :meth:`Condition.statistics` reports.
 
     Attributes:
@@ -137,8 +158,13 @@ class ConditionStatistics:
       lock_statistics: the :class:`LockStatistics` of the condition's lock.
     """
 
+    __slots__ = ("lock_statistics", "tasks_waiting")
+    __match_args__ = ("tasks_waiting", "lock_statistics")
     tasks_waiting: int
     lock_statistics: LockStatistics
+
+    def __init__(self, tasks_waiting: int, lock_statistics: LockStatistics) -> None:
+        self._fill(tasks_waiting, lock_statistics)
 
 
 # ---------------------------------------------------------------------------------------
