@@ -1177,6 +1177,101 @@ async def test_a_deliver_that_raises_does_not_poison_the_thread_cache(
     assert second.wait(5), "the job after a failing deliver was lost"
 
 
+async def test_a_burst_of_jobs_is_drained_by_a_few_threads() -> None:
+    # Jobs queue up; a worker that finishes one takes the next without sleeping, so 200
+    # trivial jobs submitted at once do not start (or wake) a thread each.
+    await noop_in_thread()
+    jobs = 200
+    done = threading.Event()
+    threads: list[threading.Thread] = []
+    lock = threading.Lock()
+
+    def deliver(result: outcome.Outcome[threading.Thread]) -> None:
+        with lock:
+            threads.append(result.unwrap())
+            if len(threads) == jobs:
+                done.set()
+
+    for _ in range(jobs):
+        tether.lowlevel.start_thread_soon(threading.current_thread, deliver)
+    assert done.wait(SAFETY)
+    assert len(set(threads)) <= 10, f"{len(set(threads))} threads for {jobs} trivial jobs"
+
+
+async def test_jobs_queued_behind_blocked_ones_still_start() -> None:
+    # Every job must get a thread even when the workers that drain the queue are all
+    # blocked in user code: 16 jobs that can only finish together (a barrier).
+    await noop_in_thread()
+    barrier = threading.Barrier(16, timeout=SAFETY)
+    limiter = tether.CapacityLimiter(16)
+    async with tether.open_nursery() as nursery:
+        for _ in range(16):
+            nursery.start_soon(
+                functools.partial(tether.to_thread.run_sync, barrier.wait, limiter=limiter)
+            )
+    assert not barrier.broken
+
+
+async def test_a_thread_that_cannot_start_fails_the_call_and_leaves_no_job_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tether._thread_cache import ThreadCache
+
+    cache = ThreadCache()  # a private, empty cache: the call must start a thread
+    monkeypatch.setattr("tether._threads.THREAD_CACHE", cache)
+    real_start = threading.Thread.start
+
+    def failing_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", failing_start)
+    ran: list[int] = []
+    limiter = tether.to_thread.current_default_thread_limiter()
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        await tether.to_thread.run_sync(ran.append, 1)
+    assert limiter.borrowed_tokens == 0
+
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    await tether.to_thread.run_sync(ran.append, 2)
+    # The failed call's job was taken back: it never runs, not even later.
+    assert ran == [2]
+    cache.retire_idle()
+
+
+async def test_queued_jobs_wait_for_a_busy_worker_when_no_new_thread_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Out of threads, a burst is not lost: the one worker there is runs it all.
+    await noop_in_thread()
+    real_start = threading.Thread.start
+    starts: list[threading.Thread] = []
+
+    def start_only_one(self: threading.Thread) -> None:
+        starts.append(self)
+        if len(starts) > 1:
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    from tether._thread_cache import ThreadCache
+
+    cache = ThreadCache()  # a private cache: no idle workers from earlier tests
+    monkeypatch.setattr(threading.Thread, "start", start_only_one)
+    done = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def deliver(result: Any) -> None:
+        threads.append(result.value)
+        if len(threads) == 5:
+            done.set()
+
+    for _ in range(5):
+        cache.start_thread_soon(threading.current_thread, deliver)
+    assert done.wait(SAFETY)
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    assert len(set(threads)) == 1
+    cache.retire_idle()
+
+
 # ---------------------------------------------------------------------------------------
 # The sqlite example and the demo
 

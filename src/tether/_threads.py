@@ -11,13 +11,11 @@ run in a system task.
 from __future__ import annotations
 
 import contextvars
-import inspect
 import queue
 import threading
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-
-import outcome
 
 from ._core import (
     Abort,
@@ -36,9 +34,10 @@ from ._core import (
     wait_task_rescheduled,
 )
 from ._core._global import GLOBAL_RUN_CONTEXT
+from ._core._outcome import Error, Value, capture, unwrap
 from ._core._util import check_sync_fn, coroutine_object_error, coroutine_or_error, name_of
 from ._sync import CapacityLimiter, borrow_token
-from ._thread_cache import THREAD_CACHE, start_thread_soon
+from ._thread_cache import THREAD_CACHE
 from ._timeouts import sleep_forever
 
 T = TypeVar("T")
@@ -89,15 +88,13 @@ class _Request:
         self.fn = fn
         self.args = args
         self.is_async = is_async
-        self.reply: queue.SimpleQueue[outcome.Outcome[Any]] = queue.SimpleQueue()
+        self.reply: queue.SimpleQueue[Value | Error] = queue.SimpleQueue()
         # The calling thread's context variables, which the call sees (as in Trio).
         self.context = contextvars.copy_context()
 
     async def run_in_task(self) -> None:
         if not self.is_async:
-            self.reply.put(
-                self.context.run(outcome.capture, _call_unprotected_sync, self.fn, self.args)
-            )
+            self.reply.put(self.context.run(capture, _call_unprotected_sync, self.fn, self.args))
             return
         # The kernel runs each step of a task in task.context: adopt the thread's context
         # for the call (a schedule point makes the next step start in it), then restore.
@@ -106,7 +103,11 @@ class _Request:
         task.context = self.context
         try:
             await cancel_shielded_checkpoint()
-            result = await outcome.acapture(_call_unprotected_async, self.fn, self.args)
+            result: Value | Error
+            try:
+                result = Value(await _call_unprotected_async(self.fn, self.args))
+            except BaseException as exc:
+                result = Error(exc)
         finally:
             task.context = saved
         await cancel_shielded_checkpoint()
@@ -116,7 +117,7 @@ class _Request:
 class _WorkerResult:
     __slots__ = ("outcome",)
 
-    def __init__(self, result: outcome.Outcome[Any]) -> None:
+    def __init__(self, result: Value | Error) -> None:
         self.outcome = result
 
 
@@ -128,7 +129,7 @@ async def _call_unprotected_async(fn: Callable[..., Awaitable[T]], args: tuple[A
 @disable_ki_protection
 def _call_unprotected_sync(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     result = fn(*args)
-    if inspect.iscoroutine(result):
+    if isinstance(result, types.CoroutineType):
         result.close()
         raise TypeError(
             f"from_thread.run_sync expected a sync function, but {name_of(fn)} is async; "
@@ -184,11 +185,11 @@ async def run_sync(
     cancel_register: list[RaiseCancelT | None] = [None]
     context = contextvars.copy_context()
 
-    def report_back(result: outcome.Outcome[Any]) -> None:
+    def report_back(result: Value | Error) -> None:
         # Runs in the loop thread, via the token.
         limiter.release_on_behalf_of(placeholder)
         if not requests.abandoned:
-            reschedule(requests.task, outcome.Value(_WorkerResult(result)))
+            reschedule(requests.task, Value(_WorkerResult(result)))
 
     def in_thread() -> Any:
         _thread_state.token = token
@@ -196,7 +197,7 @@ async def run_sync(
         _thread_state.cancel_register = cancel_register
         try:
             result = context.run(sync_fn, *args)
-            if inspect.iscoroutine(result):
+            if isinstance(result, types.CoroutineType):
                 result.close()
                 raise TypeError(
                     f"to_thread.run_sync expected a sync function, but {name_of(sync_fn)} "
@@ -208,17 +209,15 @@ async def run_sync(
             _thread_state.request_queue = None
             _thread_state.cancel_register = None
 
-    def deliver(result: outcome.Outcome[Any]) -> None:
+    def deliver(result: Value | Error) -> None:
         try:
             token.run_sync_soon(report_back, result)
         except RunFinishedError:
             pass  # abandoned, and the run is over: nobody is left to tell
 
     try:
-        start_thread_soon(
-            in_thread,
-            deliver,
-            name=thread_name or f"tether.to_thread.run_sync: {name_of(sync_fn)}",
+        THREAD_CACHE.start_thread_soon(
+            in_thread, deliver, thread_name or f"tether.to_thread.run_sync: {name_of(sync_fn)}"
         )
     except BaseException:
         limiter.release_on_behalf_of(placeholder)
@@ -234,7 +233,7 @@ async def run_sync(
     while True:
         message = await wait_task_rescheduled(abort)
         if type(message) is _WorkerResult:
-            return message.outcome.unwrap()  # type: ignore[no-any-return]
+            return unwrap(message.outcome)  # type: ignore[no-any-return]
         assert type(message) is _Request
         await message.run_in_task()
 
@@ -274,24 +273,24 @@ def _send_request(token: TetherToken, requests: _Requests | None, request: _Requ
             if requests.abandoned:
                 _run_request_in_system_task(request)
             else:
-                reschedule(requests.task, outcome.Value(request))
+                reschedule(requests.task, Value(request))
 
         token.run_sync_soon(hand_to_task)
     else:
         token.run_sync_soon(_run_request_in_system_task, request)
-    return request.reply.get().unwrap()
+    return unwrap(request.reply.get())
 
 
 def _run_request_in_system_task(request: _Request) -> None:
     if not request.is_async:
         request.reply.put(
-            request.context.run(outcome.capture, _call_unprotected_sync, request.fn, request.args)
+            request.context.run(capture, _call_unprotected_sync, request.fn, request.args)
         )
         return
     try:
         spawn_system_task(request.run_in_task, name=request.fn, context=request.context)
     except RuntimeError as exc:  # the run is shutting down
-        request.reply.put(outcome.Error(RunFinishedError(str(exc))))
+        request.reply.put(Error(RunFinishedError(str(exc))))
 
 
 def from_thread_run(
@@ -306,7 +305,7 @@ def from_thread_run(
     and :exc:`~tether.RunFinishedError` if the run is over.
     """
     token, requests = _resolve_token(tether_token, "run")
-    if inspect.iscoroutine(async_fn):
+    if isinstance(async_fn, types.CoroutineType):
         raise coroutine_object_error(async_fn)
     if not callable(async_fn):
         raise TypeError(f"from_thread.run expected an async function, not {async_fn!r}")
@@ -321,8 +320,10 @@ def from_thread_run_sync(
     Finds the loop the same way as :func:`run`. ``sync_fn`` must not block.
     """
     token, requests = _resolve_token(tether_token, "run_sync")
-    if inspect.iscoroutine(sync_fn):
+    if isinstance(sync_fn, types.CoroutineType):
         raise coroutine_object_error(sync_fn)
+    import inspect  # not at import time: it costs milliseconds
+
     if inspect.iscoroutinefunction(sync_fn):
         raise TypeError(
             f"from_thread.run_sync expected a sync function, but {name_of(sync_fn)} is async; "

@@ -11,12 +11,13 @@ users (:attr:`TaskHandle.outcome`) it becomes a real ``outcome`` object, and
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import outcome
 
-__all__ = ["SEND_KINDS", "Error", "Value", "foreign_send_kind", "to_outcome"]
+__all__ = ["SEND_KINDS", "Error", "Value", "capture", "foreign_send_kind", "to_outcome", "unwrap"]
 
 
 class Value:
@@ -41,6 +42,25 @@ class Error:
 
     def __repr__(self) -> str:
         return f"Error({self.error!r})"
+
+
+def capture(fn: Callable[..., Any], *args: Any) -> Value | Error:
+    """``fn(*args)``'s return value or exception, as a kernel result."""
+    try:
+        return Value(fn(*args))
+    except BaseException as exc:
+        return Error(exc)
+
+
+def unwrap(result: Value | Error) -> Any:
+    """The value, or raise the exception (with its original traceback)."""
+    if type(result) is Value:
+        return result.value
+    error = result.error  # type: ignore[union-attr]
+    try:
+        raise error
+    finally:
+        del error  # no frame -> traceback -> frame cycle
 
 
 # What ``reschedule`` resumes a task with: type of the object -> True for an error.

@@ -658,7 +658,7 @@ def remove_instrument(instrument: Instrument) -> None:
     current_runner().instruments.remove(instrument)
 
 
-def reschedule(task: Task, next_send: outcome.Outcome[Any] = _NO_SEND) -> None:
+def reschedule(task: Task, next_send: outcome.Outcome[Any] | Value | Error = _NO_SEND) -> None:
     """Wake a task parked in :func:`wait_task_rescheduled`, resuming it with ``next_send``
     (an ``outcome.Value`` or ``outcome.Error``; default ``Value(None)``)."""
     current_runner().reschedule(task, next_send)

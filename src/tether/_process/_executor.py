@@ -6,8 +6,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
-import outcome
-
 from .._core import (
     Abort,
     RaiseCancelT,
@@ -18,6 +16,7 @@ from .._core import (
     reschedule,
     wait_task_rescheduled,
 )
+from .._core._outcome import capture
 
 T = TypeVar("T")
 
@@ -44,7 +43,7 @@ async def run_in_executor(executor: Executor, fn: Callable[..., T], *args: objec
         nonlocal waiting
         if waiting:
             waiting = False
-            reschedule(task, outcome.capture(future.result))
+            reschedule(task, capture(future.result))
 
     def on_done(_: Future[Any]) -> None:
         try:
