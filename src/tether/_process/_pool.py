@@ -12,7 +12,6 @@ import math
 import multiprocessing
 import os
 import pickle
-import select
 import signal
 import struct
 import sys
@@ -166,6 +165,10 @@ class _Pipe:
         return data
 
     async def read(self) -> bytes:
+        if not self._buffer:
+            # The answer to a job we just sent cannot be here yet: wait before reading,
+            # rather than spend a read system call on EAGAIN first.
+            await wait_readable(self)
         (size,) = struct.unpack("!i", await self._read_exactly(4))
         if size == -1:
             (size,) = struct.unpack("!Q", await self._read_exactly(8))
@@ -200,13 +203,6 @@ class _Worker:
         jobs_w.close()
         results_r.close()
         self.idle_since = 0.0
-        # The process's sentinel fd becomes readable when it exits: one poll(0) system
-        # call answers "still alive?", where Process.is_alive() builds a selector.
-        self._exit_watch = select.poll()
-        self._exit_watch.register(self.process.sentinel, select.POLLIN)
-
-    def alive(self) -> bool:
-        return not self._exit_watch.poll(0)
 
     @property
     def pid(self) -> int:
@@ -256,12 +252,12 @@ class _Pool:
         spawn_system_task(self._janitor, name="<tether process-pool janitor>")
 
     async def get_worker(self) -> _Worker:
-        while self.idle:
+        if self.idle:
+            # Not checked for liveness: a worker that died while idle fails the job's
+            # write with BrokenPipeError, and run_sync moves the call to another worker.
             worker = self.idle.pop()
-            if worker.alive():
-                self.busy.add(worker)
-                return worker
-            worker.close_pipes()  # died while idle
+            self.busy.add(worker)
+            return worker
         # Starting a process blocks (fork server round trip, or a whole interpreter with
         # spawn): do it in a thread, and let nothing interrupt it half way.
         with CancelScope(shield=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import struct
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -35,16 +36,57 @@ def _encode(answer: tuple[Any, ...]) -> bytes:
         return pickle.dumps((False, error, tb), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+class _Reader:
+    """Reads framed messages from a blocking fd, usually in one system call each."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, count: int) -> None:
+        while len(self.buffer) < count:
+            chunk = os.read(self.fd, max(65536, count - len(self.buffer)))
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def read(self) -> bytes:
+        self._fill(4)
+        (size,) = struct.unpack_from("!i", self.buffer)
+        start = 4
+        if size == -1:  # a message over 2 GiB: the length follows as 8 bytes
+            self._fill(12)
+            (size,) = struct.unpack_from("!Q", self.buffer, 4)
+            start = 12
+        self._fill(start + size)
+        message = bytes(self.buffer[start : start + size])
+        del self.buffer[: start + size]
+        return message
+
+
+def _write(fd: int, payload: bytes) -> None:
+    size = len(payload)
+    header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    with memoryview(header + payload) as view:
+        sent = 0
+        while sent < len(view):
+            sent += os.write(fd, view[sent:])
+
+
 def worker_main(jobs: Connection, results: Connection) -> None:
     """Entry point of a worker process."""
     # Lead a process group of our own, so a cancelled call can kill whatever the
     # function started too; and leave Ctrl-C to the parent, which cancels calls.
     os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    results.send_bytes(READY)
+    # The Connections only carried the fds here: raw reads and writes in the same framing
+    # take one system call per message where Connection takes two to read.
+    reader = _Reader(jobs.fileno())
+    results_fd = results.fileno()
+    _write(results_fd, READY)
     while True:
         try:
-            job = jobs.recv_bytes()
+            job = reader.read()
         except (EOFError, OSError):
             return  # the parent closed the pipe: retire
         try:
@@ -52,5 +94,5 @@ def worker_main(jobs: Connection, results: Connection) -> None:
             answer: tuple[Any, ...] = (True, fn(*args))
         except BaseException as exc:  # everything goes back to the caller
             answer = (False, exc, traceback.format_exc())
-        results.send_bytes(_encode(answer))
+        _write(results_fd, _encode(answer))
         del job, answer
