@@ -26,13 +26,8 @@ CASES = {
 
 def build_client() -> Path:
     """Compile the load generator with the system compiler (once, when it changed)."""
-    if (
-        not CLIENT_BINARY.exists()
-        or CLIENT_BINARY.stat().st_mtime < CLIENT_SOURCE.stat().st_mtime
-    ):
-        subprocess.run(
-            ["cc", "-O2", "-o", str(CLIENT_BINARY), str(CLIENT_SOURCE)], check=True
-        )
+    if not CLIENT_BINARY.exists() or CLIENT_BINARY.stat().st_mtime < CLIENT_SOURCE.stat().st_mtime:
+        subprocess.run(["cc", "-O2", "-o", str(CLIENT_BINARY), str(CLIENT_SOURCE)], check=True)
     return CLIENT_BINARY
 
 

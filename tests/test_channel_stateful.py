@@ -211,9 +211,7 @@ class ChannelMachine(RuleBasedStateMachine):
             ok = not self._is_open(channel)
         elif isinstance(exc, tether.EndOfChannel):
             ok = (
-                self._is_open(channel)
-                and not any(self.send_open)
-                and not stats.current_buffer_used
+                self._is_open(channel) and not any(self.send_open) and not stats.current_buffer_used
             )
         else:  # WouldBlock
             ok = (

@@ -599,6 +599,7 @@ async def test_sequencer_breaks_when_a_waiter_is_cancelled() -> None:
     async with tether.open_nursery() as nursery:
         nursery.start_soon(late)
         with tether.CancelScope() as scope:
+
             async def wait_for_one() -> None:
                 async with seq(1):
                     pass  # pragma: no cover

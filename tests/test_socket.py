@@ -162,15 +162,32 @@ def test_every_stdlib_constant_is_reexported_unchanged() -> None:
 def test_exceptions_and_simple_helpers_are_the_stdlib_ones() -> None:
     for name in ("error", "gaierror", "herror", "timeout", "has_ipv6"):
         assert getattr(tsocket, name) is getattr(stdlib_socket, name)
-    for name in ("inet_aton", "inet_ntoa", "inet_pton", "inet_ntop", "htons", "ntohl",
-                 "gethostname", "getprotobyname", "if_nametoindex", "CMSG_SPACE"):
+    for name in (
+        "inet_aton",
+        "inet_ntoa",
+        "inet_pton",
+        "inet_ntop",
+        "htons",
+        "ntohl",
+        "gethostname",
+        "getprotobyname",
+        "if_nametoindex",
+        "CMSG_SPACE",
+    ):
         assert getattr(tsocket, name) is getattr(stdlib_socket, name)
     assert tsocket.inet_aton("127.0.0.1") == b"\x7f\x00\x00\x01"
 
 
 def test_blocking_helpers_are_left_out() -> None:
-    for name in ("create_connection", "create_server", "gethostbyname", "gethostbyname_ex",
-                 "gethostbyaddr", "getfqdn", "setdefaulttimeout"):
+    for name in (
+        "create_connection",
+        "create_server",
+        "gethostbyname",
+        "gethostbyname_ex",
+        "gethostbyaddr",
+        "getfqdn",
+        "setdefaulttimeout",
+    ):
         assert not hasattr(tsocket, name), name
 
 
@@ -550,15 +567,18 @@ async def test_hostnames_are_resolved_once_through_the_resolver() -> None:
         server.close()
     assert len(resolver.calls) == 1
     host, asked_port, family, type_, _, _ = resolver.calls[0]
-    assert (host, asked_port, family, type_) == (b"example.test", port, tsocket.AF_INET,
-                                                 tsocket.SOCK_STREAM)
+    assert (host, asked_port, family, type_) == (
+        b"example.test",
+        port,
+        tsocket.AF_INET,
+        tsocket.SOCK_STREAM,
+    )
 
 
 async def test_bind_and_sendto_resolve_names_too() -> None:
     resolver = FakeResolver()
     tsocket.set_custom_hostname_resolver(resolver)
-    with tsocket.socket(type=tsocket.SOCK_DGRAM) as a, \
-            tsocket.socket(type=tsocket.SOCK_DGRAM) as b:
+    with tsocket.socket(type=tsocket.SOCK_DGRAM) as a, tsocket.socket(type=tsocket.SOCK_DGRAM) as b:
         await a.bind(("example.test", 0))
         assert a.getsockname()[0] == "127.0.0.1"
         assert resolver.calls[-1][-1] & tsocket.AI_PASSIVE  # a local address
@@ -635,8 +655,10 @@ async def test_wrong_tuple_length_is_a_value_error(
 
 @needs_ipv6
 async def test_ipv6_addresses_take_flowinfo_and_scope_id() -> None:
-    with tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as a, \
-            tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as b:
+    with (
+        tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as a,
+        tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as b,
+    ):
         await a.bind(("::1", 0, 0, 0))
         await b.bind(("::1%1", 0))
         raw = stdlib_socket.socket(stdlib_socket.AF_INET6, stdlib_socket.SOCK_DGRAM)
@@ -648,4 +670,3 @@ async def test_ipv6_addresses_take_flowinfo_and_scope_id() -> None:
         await b.sendto(b"v6", ("::1", port, 0, 0))
         data, sender = await a.recvfrom(10)
         assert (data, sender[:2]) == (b"v6", b.getsockname()[:2])
-

@@ -89,8 +89,7 @@ async def test_a_cancelled_task_is_stopped_before_the_operation(name: str, op: S
 
 
 async def test_udp_operations_are_checkpoints() -> None:
-    with tsocket.socket(type=tsocket.SOCK_DGRAM) as a, \
-            tsocket.socket(type=tsocket.SOCK_DGRAM) as b:
+    with tsocket.socket(type=tsocket.SOCK_DGRAM) as a, tsocket.socket(type=tsocket.SOCK_DGRAM) as b:
         with assert_checkpoints():
             await a.bind(("127.0.0.1", 0))
         await b.bind(("127.0.0.1", 0))
@@ -385,8 +384,17 @@ async def test_sendfile_from_a_real_file_on_a_closed_socket_raises_ebadf(
         lambda s: s.dup(),
         lambda s: s.get_inheritable(),
     ],
-    ids=["is_readable", "getsockname", "getpeername", "listen", "shutdown", "getsockopt",
-         "setsockopt", "dup", "get_inheritable"],
+    ids=[
+        "is_readable",
+        "getsockname",
+        "getpeername",
+        "listen",
+        "shutdown",
+        "getsockopt",
+        "setsockopt",
+        "dup",
+        "get_inheritable",
+    ],
 )
 async def test_sync_operations_on_a_closed_socket_raise_ebadf(
     op: Callable[[tsocket.SocketType], object],

@@ -332,8 +332,10 @@ async def test_broadcast_host_is_translated(monkeypatch: pytest.MonkeyPatch) -> 
 
 @needs_ipv6
 async def test_udp_over_ipv6() -> None:
-    with tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as a, \
-            tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as b:
+    with (
+        tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as a,
+        tsocket.socket(tsocket.AF_INET6, tsocket.SOCK_DGRAM) as b,
+    ):
         await a.bind(("::1", 0))
         await b.bind(("::1", 0))
         await a.sendto(b"v6", b.getsockname())
@@ -439,8 +441,10 @@ async def test_unix_stream_by_path(sock_path: Path, as_type: type) -> None:
 
 @needs_unix
 async def test_unix_datagrams(sock_path: Path) -> None:
-    with tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM) as a, \
-            tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM) as b:
+    with (
+        tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM) as a,
+        tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM) as b,
+    ):
         await b.bind(sock_path)
         await a.sendto(b"dgram", sock_path)
         data, _ = await b.recvfrom(10)
@@ -451,9 +455,11 @@ async def test_unix_datagrams(sock_path: Path) -> None:
 async def test_unix_connect_to_a_full_backlog_raises_instead_of_lying(sock_path: Path) -> None:
     # Linux answers a non-blocking unix connect with EAGAIN when the listener's backlog is
     # full; the socket is then *not* connected, so connect must not report success.
-    with tsocket.socket(tsocket.AF_UNIX) as listener, \
-            tsocket.socket(tsocket.AF_UNIX) as first, \
-            tsocket.socket(tsocket.AF_UNIX) as second:
+    with (
+        tsocket.socket(tsocket.AF_UNIX) as listener,
+        tsocket.socket(tsocket.AF_UNIX) as first,
+        tsocket.socket(tsocket.AF_UNIX) as second,
+    ):
         await listener.bind(sock_path)
         listener.listen(0)  # room for one pending connection
         await first.connect(sock_path)
@@ -647,8 +653,15 @@ async def test_stdlib_only_methods_are_absent() -> None:
     # Timeouts and blocking mode are replaced by cancellation; makefile and sendall would
     # need a synchronous socket. There is no attribute passthrough to the stdlib socket.
     with tsocket.socket() as sock:
-        for name in ("setblocking", "settimeout", "gettimeout", "makefile", "sendall",
-                     "recv_fds", "_sock_extra"):
+        for name in (
+            "setblocking",
+            "settimeout",
+            "gettimeout",
+            "makefile",
+            "sendall",
+            "recv_fds",
+            "_sock_extra",
+        ):
             assert not hasattr(sock, name), name
         with pytest.raises(AttributeError):
             sock.anything = 1  # type: ignore[attr-defined]
@@ -672,8 +685,6 @@ def test_sockets_can_be_made_and_closed_outside_a_run() -> None:
         assert os.get_blocking(each.fileno()) is False
         each.close()
         assert each.fileno() == -1
-
-
 
 
 def test_a_socket_made_outside_a_run_works_in_successive_runs() -> None:

@@ -93,8 +93,9 @@ async def test_waiting_works_without_pidfd(monkeypatch: pytest.MonkeyPatch) -> N
     # As on kernels without pidfd_open: wait() falls back to a worker thread, and stays
     # cancellable.
     monkeypatch.setattr(tether._subprocess, "_pidfd_open", lambda pid: None)
-    process = await tether.open_process([sys.executable, "-c", "import sys; sys.stdin.read()"],
-                                        stdin=subprocess.PIPE)
+    process = await tether.open_process(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
     async with process:
         with tether.move_on_after(0.05) as scope:
             await process.wait()
@@ -111,9 +112,7 @@ def test_a_process_outliving_its_run_can_still_be_polled() -> None:
     async def main() -> tether.Process:
         process = await tether.open_process([sys.executable, "-c", "pass"])
         # Wait for the exit without reaping it, so the run ends with the process unreaped.
-        await tether.to_thread.run_sync(
-            os.waitid, os.P_PID, process.pid, os.WEXITED | os.WNOWAIT
-        )
+        await tether.to_thread.run_sync(os.waitid, os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
         return process
 
     process = tether.run(main)
