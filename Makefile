@@ -25,6 +25,7 @@ demo: $(STAMP_RUN)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench $(wildcard examples)
+	$(BIN)/ruff format --check src tests bench $(wildcard examples)
 
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy --strict src
