@@ -13,7 +13,9 @@ import collections
 import contextvars
 import functools
 import gc
+import os
 import runpy
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -1270,6 +1272,29 @@ async def test_queued_jobs_wait_for_a_busy_worker_when_no_new_thread_can_start(
     monkeypatch.setattr(threading.Thread, "start", real_start)
     assert len(set(threads)) == 1
     cache.retire_idle()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_thread_cache_of_its_own() -> None:
+    # A worker left searching by the parent's run (or idle, outside any run) is a thread
+    # the child does not have: the child must start its own workers instead of waking
+    # ghosts and hanging.
+    delivered = threading.Event()
+    tether.lowlevel.start_thread_soon(lambda: None, lambda result: delivered.set())
+    assert delivered.wait(SAFETY)  # the worker is now idle in the parent's cache
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  # the child: coverage does not follow it
+        status = 2
+        try:
+            signal.alarm(10)  # a hang fails the test instead of stalling the suite
+            status = 0 if tether.run(tether.to_thread.run_sync, lambda: 7) == 7 else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0
+    tether.run(noop_in_thread)  # retires the parent's idle worker
 
 
 # ---------------------------------------------------------------------------------------

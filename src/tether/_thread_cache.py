@@ -20,6 +20,7 @@ outlives ``tether.run``.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -203,6 +204,15 @@ class ThreadCache:
 
 
 THREAD_CACHE = ThreadCache()
+
+
+def _forget_workers_after_fork() -> None:
+    # A forked child has none of the parent's worker threads (and perhaps a copy of the
+    # lock held by one of them): start it with an empty cache of its own.
+    THREAD_CACHE.__init__()  # type: ignore[misc]
+
+
+os.register_at_fork(after_in_child=_forget_workers_after_fork)
 
 
 def start_thread_soon(
