@@ -38,7 +38,7 @@ from .._core._util import check_sync_fn
 from .._sync import CapacityLimiter, borrow_token
 from .._timeouts import move_on_at
 from ._executor import run_in_executor
-from ._worker import READY, UnpicklableResultError, worker_main
+from ._worker import READY, UnpicklableResultError, frame, worker_main
 
 T = TypeVar("T")
 
@@ -139,9 +139,7 @@ class _Pipe:
         return self.fd
 
     async def write(self, payload: bytes) -> None:
-        size = len(payload)
-        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-        with memoryview(header + payload) as view:
+        with memoryview(frame(payload)) as view:
             sent = 0
             while sent < len(view):
                 try:

@@ -64,10 +64,15 @@ class _Reader:
         return message
 
 
-def _write(fd: int, payload: bytes) -> None:
+def frame(payload: bytes) -> bytes:
+    """``payload`` with multiprocessing's length header (both ends use this framing)."""
     size = len(payload)
     header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-    with memoryview(header + payload) as view:
+    return header + payload
+
+
+def _write(fd: int, payload: bytes) -> None:
+    with memoryview(frame(payload)) as view:
         sent = 0
         while sent < len(view):
             sent += os.write(fd, view[sent:])
