@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from ._echo import uses_python_client
 from .registry import WORKLOADS, frameworks_for
 
 DEFAULT_FRAMEWORKS = [
@@ -50,12 +51,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     wanted = [f for f in args.frameworks.split(",") if f]
     raw: dict[str, dict[str, list[float]]] = {}
+    warned_python_client = False
     for workload in [w for w in args.workloads.split(",") if w]:
         if workload not in WORKLOADS:
             parser.error(f"unknown workload {workload!r}; choose from {', '.join(WORKLOADS)}")
         available = [f for f in wanted if f in frameworks_for(workload)]
         unit = WORKLOADS[workload][1]
         print(f"\n== {workload}: {WORKLOADS[workload][2]} ({unit})", flush=True)
+        if workload.startswith("echo") and not warned_python_client and uses_python_client():
+            warned_python_client = True
+            print(
+                "   (no C compiler, or BENCH_ECHO_CLIENT=python: the load generator is the "
+                "Python client, which may measure itself rather than the server)",
+                flush=True,
+            )
         results: dict[str, list[float]] = {f: [] for f in available}
         for round_no in range(1, args.rounds + 1):
             for framework in available:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,16 +25,25 @@ CASES = {
 }
 
 
-def build_client() -> Path:
-    """Compile the load generator with the system compiler (once, when it changed)."""
+def uses_python_client() -> bool:
+    """Without a C compiler (or with ``BENCH_ECHO_CLIENT=python``) the echo workloads use
+    the same client written in Python, which can be the bottleneck with many clients."""
+    return os.environ.get("BENCH_ECHO_CLIENT") == "python" or shutil.which("cc") is None
+
+
+def client_command() -> list[str]:
+    """The load generator: ``echo_client.c``, compiled with the system compiler once (and
+    again when it changed), or its Python twin (see :func:`uses_python_client`)."""
+    if uses_python_client():
+        return [sys.executable, "-m", "bench.echo_client"]
     if not CLIENT_BINARY.exists() or CLIENT_BINARY.stat().st_mtime < CLIENT_SOURCE.stat().st_mtime:
         subprocess.run(["cc", "-O2", "-o", str(CLIENT_BINARY), str(CLIENT_SOURCE)], check=True)
-    return CLIENT_BINARY
+    return [str(CLIENT_BINARY)]
 
 
 def run_case(server: str, case: str) -> tuple[int, float]:
     connections, size, as_bytes = CASES[case]
-    client = build_client()
+    client = client_command()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench._echo_servers", server],
         stdout=subprocess.PIPE,
@@ -43,7 +53,7 @@ def run_case(server: str, case: str) -> tuple[int, float]:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         out = subprocess.run(
-            [str(client), str(port), str(connections), str(size), str(SECONDS)],
+            [*client, str(port), str(connections), str(size), str(SECONDS)],
             check=True,
             capture_output=True,
             text=True,
