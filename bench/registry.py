@@ -53,6 +53,16 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
     "echo64_c10": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 10 clients"),
     "echo64_c100": ("bench._echo", "round trips/s", "TCP echo, 64 B messages, 100 clients"),
     "echo64k_c10": ("bench._echo", "bytes/s", "TCP echo, 64 KiB messages, 10 clients"),
+    "tls_pingpong": (
+        "bench.tls",
+        "round trips/s",
+        "TLS 1.3 over loopback TCP, 64 B messages, client and server in one process",
+    ),
+    "tls_bulk": (
+        "bench.tls",
+        "bytes/s",
+        "TLS 1.3 over loopback TCP, 128 MiB one way in 64 KiB writes",
+    ),
     "startup": (
         "bench._startup",
         "starts/s",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["spawn", "channel_pingpong", "thread_concurrent", "echo64_c10", "startup"]
+WORKLOADS = ["spawn", "channel_pingpong", "thread_concurrent", "echo64_c10", "tls_bulk", "startup"]
 
 
 @pytest.mark.slow
