@@ -10,7 +10,8 @@ come from ``trustme`` (a throw-away CA), made before the clock starts, as are th
 connection and its handshake; only the transfer is timed.
 
 Peers: ``trio.SSLStream``, and asyncio streams with ``ssl=`` (also under uvloop, whose
-TLS layer is its own C implementation). Every framework drives the same ``ssl`` module.
+glue around the ``ssl`` module is compiled). Every framework drives the same ``ssl``
+module through memory BIOs.
 Run it with ``python -m bench --workloads tls_pingpong,tls_bulk``.
 """
 
