@@ -68,136 +68,81 @@ async def _exactly(receive: Callable[[int], Awaitable[bytes]], count: int) -> by
     return data
 
 
-# -- tether -----------------------------------------------------------------------------------
+# -- tether and trio (the same code: tether mirrors Trio's API) ---------------------------------
+
+
+def trio_like_workloads(lib: Any) -> dict[str, Workload]:
+    """The workloads for ``lib``, which is ``tether`` or ``trio``."""
+
+    async def serve_and_connect(
+        server_job: Callable[[Any], Awaitable[None]], client_job: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        server_ctx, client_ctx = contexts()
+        (listener,) = await lib.open_tcp_listeners(0, host="127.0.0.1")
+        port = listener.socket.getsockname()[1]
+
+        async def server() -> None:
+            stream = lib.SSLStream(await listener.accept(), server_ctx, server_side=True)
+            await server_job(stream)
+            await stream.aclose()
+
+        async with lib.open_nursery() as nursery:
+            nursery.start_soon(server)
+            client = await lib.open_ssl_over_tcp_stream("127.0.0.1", port, ssl_context=client_ctx)
+            await client.do_handshake()
+            await client_job(client)
+            await client.aclose()
+        await listener.aclose()
+
+    def pingpong() -> tuple[int, float]:
+        timer = _Timer()
+
+        async def server_job(stream: Any) -> None:
+            for _ in range(ROUND_TRIPS):
+                await stream.send_all(await _exactly(stream.receive_some, len(MESSAGE)))
+
+        async def client_job(stream: Any) -> None:
+            timer.begin()
+            for _ in range(ROUND_TRIPS):
+                await stream.send_all(MESSAGE)
+                await _exactly(stream.receive_some, len(MESSAGE))
+            timer.end()
+
+        lib.run(serve_and_connect, server_job, client_job)
+        return ROUND_TRIPS, timer.seconds
+
+    def bulk() -> tuple[int, float]:
+        timer = _Timer()
+
+        async def server_job(stream: Any) -> None:
+            received = 0
+            while received < BULK_BYTES:
+                received += len(await stream.receive_some(262144))
+            await stream.send_all(b"!")
+
+        async def client_job(stream: Any) -> None:
+            timer.begin()
+            for _ in range(BULK_BYTES // len(CHUNK)):
+                await stream.send_all(CHUNK)
+            await _exactly(stream.receive_some, 1)
+            timer.end()
+
+        lib.run(serve_and_connect, server_job, client_job)
+        return BULK_BYTES, timer.seconds
+
+    return {"tls_pingpong": pingpong, "tls_bulk": bulk}
 
 
 def tether_workloads() -> dict[str, Workload]:
     import tether
 
-    async def serve_and_connect(
-        server_job: Callable[[Any], Awaitable[None]], client_job: Callable[[Any], Awaitable[None]]
-    ) -> None:
-        server_ctx, client_ctx = contexts()
-        (listener,) = await tether.open_tcp_listeners(0, host="127.0.0.1")
-        port = listener.socket.getsockname()[1]
-
-        async def server() -> None:
-            stream = tether.SSLStream(await listener.accept(), server_ctx, server_side=True)
-            await server_job(stream)
-            await stream.aclose()
-
-        async with tether.open_nursery() as nursery:
-            nursery.start_soon(server)
-            client = await tether.open_ssl_over_tcp_stream(
-                "127.0.0.1", port, ssl_context=client_ctx
-            )
-            await client.do_handshake()
-            await client_job(client)
-            await client.aclose()
-        await listener.aclose()
-
-    def pingpong() -> tuple[int, float]:
-        timer = _Timer()
-
-        async def server_job(stream: Any) -> None:
-            for _ in range(ROUND_TRIPS):
-                await stream.send_all(await _exactly(stream.receive_some, len(MESSAGE)))
-
-        async def client_job(stream: Any) -> None:
-            timer.begin()
-            for _ in range(ROUND_TRIPS):
-                await stream.send_all(MESSAGE)
-                await _exactly(stream.receive_some, len(MESSAGE))
-            timer.end()
-
-        tether.run(serve_and_connect, server_job, client_job)
-        return ROUND_TRIPS, timer.seconds
-
-    def bulk() -> tuple[int, float]:
-        timer = _Timer()
-
-        async def server_job(stream: Any) -> None:
-            received = 0
-            while received < BULK_BYTES:
-                received += len(await stream.receive_some(262144))
-            await stream.send_all(b"!")
-
-        async def client_job(stream: Any) -> None:
-            timer.begin()
-            for _ in range(BULK_BYTES // len(CHUNK)):
-                await stream.send_all(CHUNK)
-            await _exactly(stream.receive_some, 1)
-            timer.end()
-
-        tether.run(serve_and_connect, server_job, client_job)
-        return BULK_BYTES, timer.seconds
-
-    return {"tls_pingpong": pingpong, "tls_bulk": bulk}
-
-
-# -- trio -------------------------------------------------------------------------------------
+    return trio_like_workloads(tether)
 
 
 def trio_workloads() -> dict[str, Workload]:
     import trio
 
-    async def serve_and_connect(
-        server_job: Callable[[Any], Awaitable[None]], client_job: Callable[[Any], Awaitable[None]]
-    ) -> None:
-        server_ctx, client_ctx = contexts()
-        (listener,) = await trio.open_tcp_listeners(0, host="127.0.0.1")
-        port = listener.socket.getsockname()[1]
-
-        async def server() -> None:
-            stream = trio.SSLStream(await listener.accept(), server_ctx, server_side=True)
-            await server_job(stream)
-            await stream.aclose()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(server)
-            client = await trio.open_ssl_over_tcp_stream("127.0.0.1", port, ssl_context=client_ctx)
-            await client.do_handshake()
-            await client_job(client)
-            await client.aclose()
-        await listener.aclose()
-
-    def pingpong() -> tuple[int, float]:
-        timer = _Timer()
-
-        async def server_job(stream: Any) -> None:
-            for _ in range(ROUND_TRIPS):
-                await stream.send_all(await _exactly(stream.receive_some, len(MESSAGE)))
-
-        async def client_job(stream: Any) -> None:
-            timer.begin()
-            for _ in range(ROUND_TRIPS):
-                await stream.send_all(MESSAGE)
-                await _exactly(stream.receive_some, len(MESSAGE))
-            timer.end()
-
-        trio.run(serve_and_connect, server_job, client_job)
-        return ROUND_TRIPS, timer.seconds
-
-    def bulk() -> tuple[int, float]:
-        timer = _Timer()
-
-        async def server_job(stream: Any) -> None:
-            received = 0
-            while received < BULK_BYTES:
-                received += len(await stream.receive_some(262144))
-            await stream.send_all(b"!")
-
-        async def client_job(stream: Any) -> None:
-            timer.begin()
-            for _ in range(BULK_BYTES // len(CHUNK)):
-                await stream.send_all(CHUNK)
-            await _exactly(stream.receive_some, 1)
-            timer.end()
-
-        trio.run(serve_and_connect, server_job, client_job)
-        return BULK_BYTES, timer.seconds
-
-    return {"tls_pingpong": pingpong, "tls_bulk": bulk}
+    return trio_like_workloads(trio)
 
 
 # -- asyncio (and uvloop) -----------------------------------------------------------------------
