@@ -9,6 +9,7 @@ code under test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket as stdlib_socket
 from collections.abc import Awaitable, Callable, Iterator
@@ -36,9 +37,9 @@ def open_fds() -> dict[str, str]:
     return fds
 
 
-@pytest.fixture
-def no_leaked_fds() -> Iterator[None]:
-    """Fail a test that leaves a file descriptor open (where /proc/self/fd exists)."""
+@contextlib.contextmanager
+def fds_left_unchanged() -> Iterator[None]:
+    """Fail if the block leaves a file descriptor open (where /proc/self/fd exists)."""
     if not os.path.isdir(_FD_DIR):
         yield
         return
@@ -46,6 +47,13 @@ def no_leaked_fds() -> Iterator[None]:
     yield
     leaked = {fd: target for fd, target in open_fds().items() if before.get(fd) != target}
     assert not leaked, f"file descriptors left open: {leaked}"
+
+
+@pytest.fixture
+def no_leaked_fds() -> Iterator[None]:
+    """Fail a test that leaves a file descriptor open (where /proc/self/fd exists)."""
+    with fds_left_unchanged():
+        yield
 
 
 needs_unix = pytest.mark.skipif(not hasattr(stdlib_socket, "AF_UNIX"), reason="no AF_UNIX")
@@ -60,6 +68,9 @@ def has_ipv6_loopback() -> bool:
     except OSError:
         return False
     return True
+
+
+needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback (::1)")
 
 
 async def tcp_stream_pair() -> StreamPair:

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import tether
+from _stream_helpers import needs_ipv6
 from tether.abc import HalfCloseableStream, ReceiveStream, SendStream
 from tether.testing import (
     MemoryReceiveStream,
@@ -692,18 +693,7 @@ async def test_open_stream_to_socket_listener_tcp():
         await _round_trip(listeners[0])
 
 
-def _has_ipv6_loopback() -> bool:
-    if not stdlib_socket.has_ipv6:  # pragma: no cover
-        return False
-    try:
-        with stdlib_socket.socket(stdlib_socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:  # pragma: no cover
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback")
+@needs_ipv6
 async def test_open_stream_to_socket_listener_tcp_ipv6():
     listeners = await tether.open_tcp_listeners(0, host="::1")
     async with listeners[0]:

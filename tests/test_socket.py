@@ -19,22 +19,11 @@ import pytest
 
 import tether
 import tether.socket as tsocket
+from _stream_helpers import fds_left_unchanged, needs_ipv6, needs_unix
 from tether.abc import HostnameResolver, SocketFactory
 from tether.testing import assert_checkpoints
 
 # -- shared by the test_socket*.py modules -------------------------------------------------
-
-_FD_DIR = "/proc/self/fd"
-
-
-def _open_fds() -> dict[str, str]:
-    fds = {}
-    for name in os.listdir(_FD_DIR):
-        try:
-            fds[name] = os.readlink(os.path.join(_FD_DIR, name))
-        except OSError:
-            pass  # the fd listdir itself used, closed again by now
-    return fds
 
 
 @pytest.fixture(autouse=True)
@@ -44,28 +33,8 @@ def no_leaked_fds() -> Iterator[None]:
     It is a plain fixture, so it looks before the test's tether.run starts and after it
     ends: the run's own fds are gone by then, and anything left is the test's.
     """
-    if not os.path.isdir(_FD_DIR):
+    with fds_left_unchanged():
         yield
-        return
-    before = _open_fds()
-    yield
-    leaked = {fd: target for fd, target in _open_fds().items() if before.get(fd) != target}
-    assert not leaked, f"file descriptors left open: {leaked}"
-
-
-def has_ipv6_loopback() -> bool:
-    if not stdlib_socket.has_ipv6:
-        return False
-    try:
-        with stdlib_socket.socket(stdlib_socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback (::1)")
-needs_unix = pytest.mark.skipif(not hasattr(stdlib_socket, "AF_UNIX"), reason="no AF_UNIX")
 
 
 class FakeResolver(HostnameResolver):
