@@ -32,56 +32,43 @@ def noop() -> None:
     pass
 
 
-# -- tether -----------------------------------------------------------------------------------
+# -- tether and trio (the same code: tether mirrors Trio's API) ---------------------------------
+
+
+def trio_like_workloads(lib: Any) -> dict[str, Workload]:
+    """The workloads for ``lib``, which is ``tether`` or ``trio``."""
+
+    async def sequential() -> float:
+        run_sync = lib.to_thread.run_sync
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL_CALLS):
+            await run_sync(noop)
+        return time.perf_counter() - start
+
+    async def concurrent() -> float:
+        start = time.perf_counter()
+        async with lib.open_nursery() as nursery:
+            for _ in range(CONCURRENT_CALLS):
+                nursery.start_soon(lib.to_thread.run_sync, noop)
+        return time.perf_counter() - start
+
+    return {
+        "thread_sequential": lambda: (SEQUENTIAL_CALLS, lib.run(sequential)),
+        "thread_concurrent": lambda: (CONCURRENT_CALLS, lib.run(concurrent)),
+    }
 
 
 def tether_workloads() -> dict[str, Workload]:
     import tether
 
-    async def sequential() -> float:
-        run_sync = tether.to_thread.run_sync
-        start = time.perf_counter()
-        for _ in range(SEQUENTIAL_CALLS):
-            await run_sync(noop)
-        return time.perf_counter() - start
-
-    async def concurrent() -> float:
-        start = time.perf_counter()
-        async with tether.open_nursery() as nursery:
-            for _ in range(CONCURRENT_CALLS):
-                nursery.start_soon(tether.to_thread.run_sync, noop)
-        return time.perf_counter() - start
-
-    return {
-        "thread_sequential": lambda: (SEQUENTIAL_CALLS, tether.run(sequential)),
-        "thread_concurrent": lambda: (CONCURRENT_CALLS, tether.run(concurrent)),
-    }
-
-
-# -- trio -------------------------------------------------------------------------------------
+    return trio_like_workloads(tether)
 
 
 def trio_workloads() -> dict[str, Workload]:
     import trio
+    import trio.to_thread
 
-    async def sequential() -> float:
-        run_sync = trio.to_thread.run_sync
-        start = time.perf_counter()
-        for _ in range(SEQUENTIAL_CALLS):
-            await run_sync(noop)
-        return time.perf_counter() - start
-
-    async def concurrent() -> float:
-        start = time.perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(CONCURRENT_CALLS):
-                nursery.start_soon(trio.to_thread.run_sync, noop)
-        return time.perf_counter() - start
-
-    return {
-        "thread_sequential": lambda: (SEQUENTIAL_CALLS, trio.run(sequential)),
-        "thread_concurrent": lambda: (CONCURRENT_CALLS, trio.run(concurrent)),
-    }
+    return trio_like_workloads(trio)
 
 
 # -- asyncio (and uvloop, which only swaps the loop) --------------------------------------------
